@@ -77,7 +77,7 @@ void Metric::sample_momentum(const Key& key, Vec& p) const {
     case Kind::kIdentity:
       return;
     case Kind::kDiagonal:
-      p *= inv_sqrt_diag_;
+      for (std::size_t i = 0; i < dim_; ++i) p(i) *= inv_sqrt_diag_(i);
       return;
     case Kind::kDense: {
       // p = L^-T z has covariance (L L^T)^-1 = M: solve L^T p = z in place.
@@ -91,10 +91,10 @@ void Metric::sample_momentum(const Key& key, Vec& p) const {
 void Metric::velocity(const Vec& p, Vec& v) const {
   switch (kind_) {
     case Kind::kIdentity:
-      xt::noalias(v) = p;
+      for (std::size_t i = 0; i < dim_; ++i) v(i) = p(i);
       return;
     case Kind::kDiagonal:
-      xt::noalias(v) = diag_ * p;
+      for (std::size_t i = 0; i < dim_; ++i) v(i) = diag_(i) * p(i);
       return;
     case Kind::kDense:
       cblas_dsymv(CblasRowMajor, CblasLower, static_cast<int>(dim_), 1.0, dense_.data(),

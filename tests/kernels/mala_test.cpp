@@ -1,0 +1,89 @@
+#include "nutshell/mala.hpp"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "nutshell/scan.hpp"
+#include "tests/support/alloc_counter.hpp"
+#include "tests/support/gaussian.hpp"
+#include "tests/support/moments.hpp"
+
+namespace nutshell {
+namespace {
+
+using testing::Gaussian;
+
+TEST(Mala, CorrelatedGaussian) {
+  Gaussian target = Gaussian::correlated_2d();
+  auto alg = mala::sampler(target, mala::Params{0.4});
+  auto init = alg.init(Vec{0.0, 3.0});
+  ASSERT_TRUE(init.ok());
+  auto run = run_inference_algorithm(make_key(1), alg, *init, 40000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  testing::expect_moments(run->positions, target.mean(), xt::diagonal(target.covariance()), 4.0,
+                          "mala 2d");
+}
+
+TEST(Mala, TenDimensionalScales) {
+  // Without preconditioning the step is limited by the smallest scale (0.1)
+  // and the largest (10) mixes in ~ (10 / 0.1)^2 steps: a long, thinned run
+  // makes the exactness check possible in reasonable time.
+  Gaussian target = Gaussian::scales_10d();
+  auto alg = mala::sampler(target, mala::Params{0.008});
+  auto init = alg.init(xt::zeros<double>({10}));
+  ASSERT_TRUE(init.ok());
+  auto run = run_inference_algorithm(make_key(2), alg, *init, 800000, RunOptions{.thinning = 100});
+  ASSERT_TRUE(run.ok());
+  testing::expect_moments(run->positions, target.mean(), xt::diagonal(target.covariance()), 4.0,
+                          "mala 10d");
+}
+
+TEST(Mala, PurityAllocationsAndBadInput) {
+  Gaussian target = Gaussian::correlated_2d();
+  auto s0 = mala::init(Vec{0.1, 2.0}, target);
+  ASSERT_TRUE(s0.ok());
+  const mala::State before = *s0;
+  auto a = mala::build_kernel()(make_key(4), *s0, target, mala::Params{0.5});
+  auto b = mala::build_kernel()(make_key(4), *s0, target, mala::Params{0.5});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(a->state.position == b->state.position);
+  EXPECT_TRUE(s0->position == before.position);
+  EXPECT_EQ(s0->logdensity, before.logdensity);
+
+  auto alg = mala::sampler(target, mala::Params{0.5});
+  mala::State x = *s0, y = *s0;
+  mala::Info info;
+  ASSERT_TRUE(alg.step_into(make_key(0), x, y, info).ok());
+  {
+    testing::AllocationScope scope;
+    for (int i = 1; i <= 100; ++i) ASSERT_TRUE(alg.step_into(make_key(i), i % 2 ? y : x, i % 2 ? x : y, info).ok());
+    EXPECT_EQ(scope.count(), 0);
+  }
+  EXPECT_FALSE(mala::build_kernel()(make_key(0), *s0, target, mala::Params{0.0}).ok());
+  EXPECT_FALSE(mala::build_kernel()(make_key(0), *s0, target, mala::Params{NAN}).ok());
+  EXPECT_FALSE(mala::init(Vec{INFINITY, 0.0}, target).ok());
+}
+
+TEST(Mala, NonFiniteProposalRejected) {
+  auto walled = [](const Vec& x, Vec& g) {
+    g(0) = -x(0);
+    return std::abs(x(0)) < 1.0 ? -0.5 * x(0) * x(0) : std::nan("");
+  };
+  auto s0 = mala::init(Vec{0.0}, walled);
+  ASSERT_TRUE(s0.ok());
+  int divergent = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto r = mala::build_kernel()(make_key(i), *s0, walled, mala::Params{2.0});
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(std::isfinite(r->state.logdensity));
+    if (r->info.is_divergent) {
+      ++divergent;
+      EXPECT_FALSE(r->info.is_accepted);
+    }
+  }
+  EXPECT_GT(divergent, 30);
+}
+
+}  // namespace
+}  // namespace nutshell
