@@ -27,9 +27,19 @@ double quantile_sorted(std::span<const double> sorted, double prob) {
 }
 
 double quantile(std::span<const double> x, double prob) {
-  std::vector<double> sorted(x.begin(), x.end());
-  std::sort(sorted.begin(), sorted.end());
-  return quantile_sorted(sorted, prob);
+  if (x.empty() || std::isnan(prob) || prob < 0.0 || prob > 1.0) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  // Only the two order statistics around the index are needed: O(n)
+  // selection instead of a sort.
+  std::vector<double> v(x.begin(), x.end());
+  const double index = 1.0 + static_cast<double>(v.size() - 1) * prob;
+  const std::size_t lo = static_cast<std::size_t>(std::floor(index)) - 1;
+  std::nth_element(v.begin(), v.begin() + lo, v.end());
+  if (lo + 1 < v.size()) {
+    std::iter_swap(v.begin() + lo + 1, std::min_element(v.begin() + lo + 1, v.end()));
+  }
+  return quantile_sorted(v, prob);
 }
 
 double median(std::span<const double> x) {

@@ -6,8 +6,8 @@
 
 namespace nutshell::diagnostics {
 
-/// The arithmetic mean, with R's extended-precision sum and one refinement
-/// pass (so a constant sequence has exactly its value as mean).
+/// The arithmetic mean with R's refinement pass (so a constant sequence has
+/// exactly its value as mean).
 /// NaN for an empty sequence.
 double mean(std::span<const double> x);
 

@@ -1,5 +1,6 @@
 // The transformations of [chain, draw] draws that rank-normalised R-hat and
-// ESS (Vehtari et al. 2021) are built from, as in R's `posterior`.
+// ESS (Vehtari et al. 2021) are built from, as in R's `posterior`. Inputs
+// are assumed finite (the diagnostics validate before calling these).
 #pragma once
 
 #include <xtensor/xtensor.hpp>

@@ -1,0 +1,104 @@
+#include "nutshell/diagnostics/transforms.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "nutshell/diagnostics/quantile.hpp"
+#include "nutshell/diagnostics/special_functions.hpp"
+
+namespace nutshell::diagnostics {
+
+xt::xtensor<double, 2> split_chains(const xt::xtensor<double, 2>& x) {
+  const std::size_t m = x.shape()[0], n = x.shape()[1];
+  if (n <= 1) return x;
+  const std::size_t half = n / 2;
+  const std::size_t second_start = n - half;  // skips the middle draw if odd
+  xt::xtensor<double, 2> out({2 * m, half});
+  for (std::size_t c = 0; c < m; ++c) {
+    const double* row = x.data() + c * n;
+    std::copy(row, row + half, out.data() + c * half);
+    std::copy(row + second_start, row + n, out.data() + (m + c) * half);
+  }
+  return out;
+}
+
+namespace {
+
+// Positions of `v` (no NaN) in ascending order, by a stable LSD radix sort
+// on order-preserving integer keys. Comparison sorts spend most of their
+// time on branch mispredictions here; ranking is the main cost of rank
+// normalisation, which every R-hat and bulk ESS does twice or once.
+std::vector<std::size_t> argsort(std::span<const double> v) {
+  constexpr int kDigitBits = 11;
+  constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
+  constexpr int kPasses = (64 + kDigitBits - 1) / kDigitBits;
+  const std::size_t n = v.size();
+  std::vector<std::uint64_t> keys(n), keys_next(n);
+  std::vector<std::size_t> order(n), order_next(n);
+  std::vector<std::size_t> counts(kPasses * kBuckets, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    // + 0.0 maps -0.0 to +0.0, which compare equal and must tie.
+    const auto bits = std::bit_cast<std::uint64_t>(v[i] + 0.0);
+    const std::uint64_t key = (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
+    keys[i] = key;
+    order[i] = i;
+    for (int p = 0; p < kPasses; ++p) {
+      ++counts[p * kBuckets + ((key >> (p * kDigitBits)) & (kBuckets - 1))];
+    }
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    std::size_t* count = counts.data() + p * kBuckets;
+    const int shift = p * kDigitBits;
+    // A digit shared by every key leaves the order unchanged.
+    if (n == 0 || count[(keys[0] >> shift) & (kBuckets - 1)] == n) continue;
+    std::size_t offset = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::size_t c = count[b];
+      count[b] = offset;
+      offset += c;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t dest = count[(keys[i] >> shift) & (kBuckets - 1)]++;
+      keys_next[dest] = keys[i];
+      order_next[dest] = order[i];
+    }
+    keys.swap(keys_next);
+    order.swap(order_next);
+  }
+  return order;
+}
+
+}  // namespace
+
+xt::xtensor<double, 2> z_scale(const xt::xtensor<double, 2>& x) {
+  const std::size_t s = x.size();
+  const double* v = x.data();
+  const std::vector<std::size_t> order = argsort({v, s});
+  xt::xtensor<double, 2> z(x.shape());
+  constexpr double c = 3.0 / 8.0;
+  const double denominator = static_cast<double>(s) - 2 * c + 1;
+  for (std::size_t i = 0; i < s;) {
+    std::size_t j = i + 1;
+    while (j < s && v[order[j]] == v[order[i]]) ++j;
+    // Tied draws share the average of ranks i + 1 .. j.
+    const double rank = 0.5 * static_cast<double>(i + 1 + j);
+    const double value = normal_quantile((rank - c) / denominator);
+    for (std::size_t k = i; k < j; ++k) z.data()[order[k]] = value;
+    i = j;
+  }
+  return z;
+}
+
+xt::xtensor<double, 2> fold_draws(const xt::xtensor<double, 2>& x) {
+  const double med = median(std::span<const double>(x.data(), x.size()));
+  xt::xtensor<double, 2> out(x.shape());
+  std::transform(x.begin(), x.end(), out.begin(),
+                 [med](double v) { return std::abs(v - med); });
+  return out;
+}
+
+}  // namespace nutshell::diagnostics
