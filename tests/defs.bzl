@@ -1,10 +1,10 @@
 """Test macro: one gtest binary per *_test.cpp, linked against nutshell."""
 
-def nutshell_test(name, size = "medium", deps = [], data = [], **kwargs):
+def nutshell_test(name, size = "medium", deps = [], data = [], src = None, **kwargs):
     native.cc_test(
         name = name,
         size = size,
-        srcs = [name + ".cpp"] + native.glob(["*.hpp"]),
+        srcs = [src or (name + ".cpp")] + native.glob(["*.hpp"]),
         copts = ["-std=c++20"],
         deps = deps + [
             "//:nutshell",

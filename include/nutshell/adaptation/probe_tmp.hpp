@@ -1,2 +1,0 @@
-#pragma once
-inline int adaptation_probe_tmp() { return 1; }
