@@ -1,0 +1,213 @@
+// A Gaussian mixture: Gibbs on the discrete assignments and the weights,
+// NUTS on the means and scales.
+//
+//   bazel run //examples:gaussian_mixture
+//
+// Data x_1..x_n come from K Gaussians. Each point has a latent assignment
+// z_i in {0, ..., K-1}:
+//
+//   w ~ Dirichlet(1, ..., 1),  mu_k ~ N(0, 10),  log sigma_k ~ N(0, 1),
+//   z_i ~ Categorical(w),  x_i ~ N(mu_{z_i}, sigma_{z_i}).
+//
+// Given everything else, each z_i is a categorical draw and w a Dirichlet
+// draw: exact Gibbs updates. The means and scales are continuous and
+// correlated with each other, which is where NUTS shines. One transition of
+// the mixed kernel draws z, then w, then moves (mu, log sigma) by NUTS.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <vector>
+
+#include "examples/cli.hpp"
+#include "nutshell/adaptation/window_adaptation.hpp"
+#include "nutshell/diagnostics/summary.hpp"
+#include "nutshell/key.hpp"
+#include "nutshell/mixed.hpp"
+#include "nutshell/nuts.hpp"
+#include "nutshell/pmap.hpp"
+#include "nutshell/progress.hpp"
+#include "nutshell/sample.hpp"
+
+using nutshell::Key;
+using nutshell::Vec;
+
+constexpr int K = 3;
+constexpr std::array<double, K> kTrueWeight = {0.3, 0.4, 0.3};
+constexpr std::array<double, K> kTrueMean = {-4.0, 0.0, 5.0};
+constexpr std::array<double, K> kTrueSd = {1.0, 0.6, 1.5};
+
+// ---------------------------------------------------------------------------
+// 1. Simulated data.
+std::vector<double> simulate(std::size_t n, const Key& key) {
+  nutshell::Stream rng(key);
+  std::vector<double> x(n);
+  for (double& xi : x) {
+    const double u = rng.uniform();
+    const int k = u < kTrueWeight[0] ? 0 : (u < kTrueWeight[0] + kTrueWeight[1] ? 1 : 2);
+    xi = kTrueMean[k] + kTrueSd[k] * rng.normal();
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------------------
+// 2. The blocks. The continuous block is u = (mu_0..mu_{K-1}, log
+// sigma_0..log sigma_{K-1}); the others are the assignments and the weights.
+struct Blocks {
+  std::vector<int> z;
+  Vec w;
+};
+
+struct Mixture {
+  std::vector<double> x;
+
+  // log p(u | z) and its gradient. Only the points assigned to component k
+  // inform (mu_k, sigma_k), through their count, sum and sum of squares.
+  double operator()(const Vec& u, Vec& grad, const Blocks& b) const {
+    std::array<double, K> n{}, s1{}, s2{};
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      n[b.z[i]] += 1;
+      s1[b.z[i]] += x[i];
+      s2[b.z[i]] += x[i] * x[i];
+    }
+    double lp = 0.0;
+    for (int k = 0; k < K; ++k) {
+      const double mu = u(k), log_sigma = u(K + k), var = std::exp(2 * log_sigma);
+      const double sq = s2[k] - 2 * mu * s1[k] + n[k] * mu * mu;  // sum of (x_i - mu)^2
+      lp += -mu * mu / 200.0 - 0.5 * log_sigma * log_sigma;       // priors
+      lp += -n[k] * log_sigma - 0.5 * sq / var;                   // likelihood
+      grad(k) = -mu / 100.0 + (s1[k] - n[k] * mu) / var;
+      grad(K + k) = -log_sigma - n[k] + sq / var;
+    }
+    return lp;
+  }
+
+  // z_i | u, w: proportional to w_k N(x_i | mu_k, sigma_k); point i uses its
+  // own key fold_in(key, i).
+  std::vector<int> draw_z(const Key& key, const Vec& u, const Blocks& b) const {
+    std::vector<int> z(x.size());
+    std::array<double, K> logits;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      for (int k = 0; k < K; ++k) {
+        const double d = (x[i] - u(k)) / std::exp(u(K + k));
+        logits[k] = std::log(b.w(k)) - u(K + k) - 0.5 * d * d;
+      }
+      z[i] = static_cast<int>(nutshell::categorical_logits(nutshell::fold_in(key, i), logits));
+    }
+    return z;
+  }
+
+  // w | z ~ Dirichlet(1 + counts), as normalised Gamma draws.
+  static Vec draw_w(const Key& key, const Vec&, const Blocks& b) {
+    std::array<double, K> count{};
+    for (int zi : b.z) count[zi] += 1;
+    nutshell::Stream rng(key);
+    Vec w = Vec::from_shape({K});
+    double total = 0.0;
+    for (int k = 0; k < K; ++k) total += (w(k) = rng.gamma(1.0 + count[k]));
+    return w / total;
+  }
+};
+
+int main(int argc, char** argv) {
+  const long chains = examples::int_flag(argc, argv, "--chains", 4);
+  const long warmup = examples::int_flag(argc, argv, "--warmup", 500);
+  const long samples = examples::int_flag(argc, argv, "--samples", 1000);
+  const Key key = nutshell::make_key(static_cast<std::uint64_t>(examples::int_flag(argc, argv, "--seed", 5)));
+
+  const Mixture model{simulate(300, nutshell::split_one(key, 0))};
+
+  // -------------------------------------------------------------------------
+  // 3. The mixed kernel: z, then w, then NUTS on (mu, log sigma).
+  auto kernel = nutshell::mixed::build_kernel<Blocks>(
+      nutshell::nuts::build_kernel(),
+      nutshell::mixed::gibbs(&Blocks::z,
+                             [model](const Key& k, const Vec& u, const Blocks& b) {
+                               return model.draw_z(k, u, b);
+                             }),
+      nutshell::mixed::gibbs(&Blocks::w, &Mixture::draw_w));
+
+  // -------------------------------------------------------------------------
+  // 4. Where to start. Mixtures have K! equivalent labellings; starting the
+  // means at spread-out data quantiles, in increasing order, keeps every
+  // chain in the same labelling (the components are well separated, so a
+  // chain never switches labels by itself).
+  std::vector<double> sorted = model.x;
+  std::sort(sorted.begin(), sorted.end());
+  Vec u0 = Vec::from_shape({2 * K});
+  Blocks b0{std::vector<int>(model.x.size(), 0), Vec::from_shape({K})};
+  for (int k = 0; k < K; ++k) {
+    u0(k) = sorted[(2 * k + 1) * sorted.size() / (2 * K)];
+    u0(K + k) = 0.0;
+    b0.w(k) = 1.0 / K;
+  }
+
+  // -------------------------------------------------------------------------
+  // 5. Chains on threads, each: warmup (adapting NUTS inside the sweeps),
+  // then sampling with a shared progress bar on stderr.
+  nutshell::ProgressBar progress(static_cast<std::uint64_t>(chains * samples),
+                                 nutshell::ProgressOptions{.label = "sampling"});
+  auto chain = [&](std::size_t, const Key& k) -> absl::StatusOr<nutshell::Mat> {
+    auto start = kernel.init(u0, b0, model);
+    if (!start.ok()) return start.status();
+    auto warm = nutshell::adaptation::window_adaptation(kernel, model)
+                    .run_from(nutshell::split_one(k, 0), *start, warmup);
+    if (!warm.ok()) return warm.status();
+    auto sampler = nutshell::mixed::sampler(kernel, model, warm->parameters);
+    auto run = nutshell::run_chain(
+        nutshell::split_one(k, 1), sampler, warm->state, samples,
+        [](const auto& s, const auto&) {
+          std::array<double, 3 * K> row;  // mu, sigma, w
+          for (int j = 0; j < K; ++j) {
+            row[j] = s.position(j);
+            row[K + j] = std::exp(s.position(K + j));
+            row[2 * K + j] = s.others.w(j);
+          }
+          return row;
+        },
+        nutshell::ChainOptions{.progress = progress.active() ? &progress : nullptr});
+    if (!run.ok()) return run.status();
+    nutshell::Mat out = nutshell::Mat::from_shape({run->values.size(), 3 * K});
+    for (std::size_t i = 0; i < run->values.size(); ++i)
+      for (int j = 0; j < 3 * K; ++j) out(i, j) = run->values[i][j];
+    return out;
+  };
+  auto result = nutshell::pmap(nutshell::split_one(key, 1), chains, chain);
+  progress.finish();
+  if (!result.ok()) {
+    std::cerr << result.status << "\n";
+    return 1;
+  }
+
+  // -------------------------------------------------------------------------
+  // 6. The summary, and the truth next to it.
+  nutshell::diagnostics::Draws draws = nutshell::diagnostics::Draws::from_shape(
+      {static_cast<std::size_t>(chains), static_cast<std::size_t>(samples), 3 * K});
+  for (long c = 0; c < chains; ++c)
+    for (long i = 0; i < samples; ++i)
+      for (int j = 0; j < 3 * K; ++j) draws(c, i, j) = (*result.chains[c])(i, j);
+  std::vector<std::string> names;
+  for (const char* p : {"mu", "sigma", "w"})
+    for (int k = 0; k < K; ++k) names.push_back(std::string(p) + "[" + std::to_string(k) + "]");
+  auto summary = nutshell::diagnostics::summary(draws, 0, names);
+  if (!summary.ok()) {
+    std::cerr << summary.status() << "\n";
+    return 1;
+  }
+  std::cout << *summary << "\n";
+  bool ok = true;
+  std::printf("%-8s %7s %7s %7s\n", "", "true", "mean", "sd");
+  for (int j = 0; j < 3 * K; ++j) {
+    const double truth = j < K ? kTrueMean[j] : (j < 2 * K ? kTrueSd[j - K] : kTrueWeight[j - 2 * K]);
+    const auto& row = summary->rows[j];
+    std::printf("%-8s %7.2f %7.2f %7.2f\n", row.name.c_str(), truth, row.mean, row.sd);
+    ok = ok && std::abs(row.mean - truth) < 4.0 * row.sd && row.rhat < 1.05;
+  }
+  if (examples::has_flag(argc, argv, "--check")) {
+    std::printf("check: %s\n", ok ? "ok" : "FAILED");
+    return ok ? 0 : 1;
+  }
+  return 0;
+}

@@ -1,0 +1,511 @@
+// Mixed composition: a gradient-based kernel on a continuous block, Gibbs
+// updates of the other blocks, swept in turn (Metropolis-within-Gibbs).
+//
+// The joint state is a continuous block x (a Vec, with its log density and
+// gradient cached, so it *is* a GradientState) plus `others`, a user type
+// holding every other block: an int switch point, a std::vector<int> of
+// assignments, a Vec of scales, or a struct of several of these.
+//
+//   struct Others { int tau; };
+//   // log p(x, others) as a function of x, with its gradient:
+//   auto f = [&](const Vec& x, Vec& grad, const Others& o) { ... };
+//   // the exact conditional of tau given x:
+//   auto draw_tau = [&](const Key& k, const Vec& x, const Others& o) -> int { ... };
+//   auto kernel = mixed::build_kernel<Others>(nuts::build_kernel(),
+//                                             mixed::gibbs(&Others::tau, draw_tau));
+//   auto alg = mixed::sampler(kernel, f, nuts::Params{0.1, Metric::identity(2)});
+//   auto s0 = alg.init(x0, Others{10});
+//   run_inference_algorithm(key, alg, *s0, 1000, transform);
+//
+// One transition, from (x, others):
+//   1. each Gibbs block in the order given draws its new value from
+//      (its key, x, others so far), and others is updated at once, so later
+//      blocks see earlier blocks' new values (a systematic scan);
+//   2. the continuous block's log density and gradient are recomputed at x
+//      under the new others;
+//   3. the gradient kernel moves x, with its log density bound to the new
+//      others.
+//
+// Why step 2 is never skipped: the cached log density and gradient in the
+// state were computed under the old others. Reusing them — the mistake that is
+// easy to make when composing Blackjax kernels by hand — makes the gradient
+// kernel's Metropolis test compare log p(x' | new others) against
+// log p(x | old others), and its first half-step use the old gradient. The
+// chain then targets the wrong distribution, with nothing to show for it but
+// slightly wrong moments (tests/combinators/mixed_test.cpp shows by how much).
+// The recompute costs one gradient evaluation per transition. For the same
+// reason Gibbs functions are shown only x and others, never the stale cache.
+//
+// A block can also be updated by any kernel of the library (rmh, mala, hmc)
+// whose state is a Vec, via `kernel_block`; its own cached density is
+// likewise recomputed at every sweep.
+//
+// Keys: Gibbs block i uses split_one(key, i); the continuous kernel uses
+// split_one(key, number of blocks).
+//
+// The combinator is itself a kernel with the usual step_into signature and
+// member types State, Params (the continuous kernel's), Info and Workspace,
+// so window adaptation adapts the continuous kernel's step size and metric
+// with the Gibbs updates running inside every warmup transition (its
+// step-size searches, too, try whole sweeps):
+//   adaptation::window_adaptation(kernel, f).run_from(key, *s0, 1000)
+// and pmap, run_inference_algorithm and the drivers run it like any kernel.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "nutshell/key.hpp"
+#include "nutshell/logdensity.hpp"
+#include "nutshell/state.hpp"
+#include "nutshell/types.hpp"
+#include "nutshell/vector_ops.hpp"
+
+namespace nutshell::mixed {
+
+/// The continuous block's log density given the other blocks:
+/// `double f(const Vec& x, Vec& grad, const Others& others)` returns
+/// log p(x, others) up to a constant (as a function of x) and writes its
+/// gradient in x into `grad`. It may throw; the transition then fails with
+/// the message.
+template <class F, class Others>
+concept ConditionalLogDensity = requires(F& f, const Vec& x, Vec& g, const Others& o) {
+  { f(x, g, o) } -> std::convertible_to<double>;
+};
+
+/// The joint state: the continuous block with its cached conditional log
+/// density and gradient (the GradientState base, always consistent with
+/// `others` after a transition) and the other blocks.
+template <class Others>
+struct State : GradientState {
+  Others others{};
+};
+
+/// What a user-function Gibbs block reports: nothing (an exact conditional
+/// draw is always accepted).
+struct GibbsInfo {};
+
+/// What one transition did: the continuous kernel's Info, one Info per Gibbs
+/// block (GibbsInfo for a user function, the kernel's Info for a
+/// kernel_block), and the continuous kernel's acceptance and divergence
+/// copied to the top, where window adaptation and the drivers look.
+template <class ContinuousInfo, class... BlockInfos>
+struct Info {
+  ContinuousInfo continuous{};
+  std::tuple<BlockInfos...> blocks{};
+  double acceptance_rate = 0.0;
+  bool is_divergent = false;
+};
+
+/// Tag: the block is the whole `others` (when Others is itself one block,
+/// e.g. an int).
+struct WholeOthers {};
+
+namespace detail {
+
+// ---- the signature of a kernel's step_into, to learn its types ----------
+template <class T>
+struct StepIntoSignature {};
+template <class K, class S, class F, class P, class I, class W>
+struct StepIntoSignature<absl::Status (K::*)(const Key&, const S&, F&, P, S&, I&, W&) const> {
+  using State = S;
+  using Params = std::remove_cvref_t<P>;
+  using Info = I;
+  using Workspace = W;
+};
+
+// Stand-ins used only to name a kernel's step_into specialisation; the
+// library's kernels' types do not depend on the density type.
+struct ProbeDensity {
+  double operator()(const Vec&, Vec&) const { return 0.0; }
+};
+struct ProbeValueDensity {
+  double operator()(const Vec&) const { return 0.0; }
+};
+
+// step_into<F> (hmc, nuts, mala) or step_into<F, P> (rmh: P is the proposal).
+template <class K, class F, class P>
+struct KernelSignature : StepIntoSignature<decltype(&K::template step_into<F, P>)> {};
+template <class K, class F, class P>
+  requires requires { &K::template step_into<F>; }
+struct KernelSignature<K, F, P> : StepIntoSignature<decltype(&K::template step_into<F>)> {};
+
+template <class K, class P>
+inline constexpr bool kUsesGradient =
+    requires { &K::template step_into<ProbeDensity>; } ||
+    requires { &K::template step_into<ProbeDensity, P>; };
+
+template <class Others, class Member>
+decltype(auto) block_of(Others& others, const Member& member) {
+  if constexpr (std::is_same_v<Member, WholeOthers>) {
+    return (others);
+  } else {
+    return (others.*member);
+  }
+}
+
+template <class R>
+struct IsStatusOr : std::false_type {};
+template <class T>
+struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
+
+inline absl::Status thrown(const char* what) {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(what, " threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError(absl::StrCat(what, " threw a non-standard exception"));
+  }
+}
+
+inline absl::Status annotate(const absl::Status& s, const std::string& where) {
+  return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+}
+
+/// f(x, grad, others) with others fixed: what the continuous kernel sees.
+template <class F, class Others>
+struct Conditional {
+  F* f;
+  const Others* others;
+  double operator()(const Vec& x, Vec& grad) { return (*f)(x, grad, *others); }
+};
+
+/// A kernel block's density g(b, grad, x, others) with x and others fixed.
+template <class G, class Others>
+struct BlockConditional {
+  const G* g;
+  const Vec* x;
+  const Others* others;
+  double operator()(const Vec& b, Vec& grad) const { return (*g)(b, grad, *x, *others); }
+};
+/// The value-only form g(b, x, others), for gradient-free kernels.
+template <class G, class Others>
+struct BlockConditionalValue {
+  const G* g;
+  const Vec* x;
+  const Others* others;
+  double operator()(const Vec& b) const { return (*g)(b, *x, *others); }
+};
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Blocks
+
+/// A block drawn by a user function `fn(key, x, others) -> new block value`
+/// (or absl::StatusOr of it), normally an exact draw from the block's full
+/// conditional. `others` already holds this sweep's new values of the
+/// blocks before this one. The function must be callable as const and be
+/// a pure function of its arguments (so chains are reproducible).
+template <class Member, class Fn>
+struct GibbsBlock {
+  Member member;  ///< `&Others::field`, or WholeOthers
+  Fn fn;
+
+  using Info = GibbsInfo;
+  /// No scratch needed.
+  struct Workspace {};
+
+  /// Draws this block's new value into `others` (called by the combinator).
+  template <class Others>
+  absl::Status update(const Key& key, const Vec& x, Others& others, Info&, Workspace&) const {
+    auto& block = detail::block_of(others, member);
+    using Block = std::remove_reference_t<decltype(block)>;
+    try {
+      auto r = fn(key, x, static_cast<const Others&>(others));
+      if constexpr (detail::IsStatusOr<decltype(r)>::value) {
+        if (!r.ok()) return r.status();
+        block = *std::move(r);
+      } else {
+        static_assert(std::is_assignable_v<Block&, decltype(r)>,
+                      "a Gibbs function must return the block's new value (or a StatusOr of it)");
+        block = std::move(r);
+      }
+    } catch (...) {
+      return detail::thrown("Gibbs function");
+    }
+    return absl::OkStatus();
+  }
+};
+
+/// A Vec block updated by one transition of a library kernel (rmh, mala,
+/// hmc, ...) on the block's conditional density `density`, which is
+/// `g(b, grad, x, others)` for gradient kernels or `g(b, x, others)` for
+/// gradient-free ones, returning log p(x, others with this block = b) up to
+/// a constant. In `others` this block still holds its current value: read
+/// the candidate from `b`. `params` are the kernel's tunables (for rmh, the
+/// proposal).
+template <class Member, class K, class P, class G>
+struct KernelBlock {
+  Member member;  ///< `&Others::field` of type Vec, or WholeOthers
+  K kernel;
+  /// Mutable because rmh takes its proposal by non-const reference; the
+  /// library's proposals are stateless.
+  mutable P params;
+  G density;
+
+  static constexpr bool kUsesGradient = detail::kUsesGradient<K, P>;
+  using Probe =
+      std::conditional_t<kUsesGradient, detail::ProbeDensity, detail::ProbeValueDensity>;
+  using Signature = detail::KernelSignature<K, Probe, P>;
+  using BlockState = typename Signature::State;
+  using Info = typename Signature::Info;
+  /// The block's state before and after, and the kernel's scratch.
+  struct Workspace {
+    BlockState in, out;
+    typename Signature::Workspace kernel{};
+  };
+
+  /// Recomputes the block's log density under the current x and others,
+  /// then moves it by one kernel transition (called by the combinator).
+  template <class Others>
+  absl::Status update(const Key& key, const Vec& x, Others& others, Info& info,
+                      Workspace& ws) const {
+    Vec& block = detail::block_of(others, member);
+    ops::copy(block, ws.in.position);
+    absl::StatusOr<double> lp = 0.0;
+    if constexpr (kUsesGradient) {
+      static_assert(std::is_invocable_r_v<double, const G&, const Vec&, Vec&, const Vec&,
+                                          const Others&>,
+                    "a gradient kernel's block density must be g(b, grad, x, others)");
+      detail::BlockConditional<G, Others> bound{&density, &x, &others};
+      ensure_size(ws.in.logdensity_grad, block.size());
+      lp = evaluate(bound, ws.in.position, ws.in.logdensity_grad);
+      if (!lp.ok()) return lp.status();
+      ws.in.logdensity = *lp;
+      return step(key, bound, info, ws, block);
+    } else {
+      static_assert(std::is_invocable_r_v<double, const G&, const Vec&, const Vec&, const Others&>,
+                    "a gradient-free kernel's block density must be g(b, x, others)");
+      detail::BlockConditionalValue<G, Others> bound{&density, &x, &others};
+      lp = evaluate(bound, ws.in.position);
+      if (!lp.ok()) return lp.status();
+      ws.in.logdensity = *lp;
+      return step(key, bound, info, ws, block);
+    }
+  }
+
+ private:
+  template <class Bound>
+  absl::Status step(const Key& key, Bound& bound, Info& info, Workspace& ws, Vec& block) const {
+    if (!std::isfinite(ws.in.logdensity))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the block's log density at its current value is not finite (", ws.in.logdensity, ")"));
+    auto s = kernel.step_into(key, ws.in, bound, params, ws.out, info, ws.kernel);
+    if (!s.ok()) return s;
+    ops::copy(ws.out.position, block);
+    return absl::OkStatus();
+  }
+};
+
+/// A Gibbs block `others.*member` drawn by `fn(key, x, others)`.
+template <class B, class O, class Fn>
+GibbsBlock<B O::*, std::decay_t<Fn>> gibbs(B O::*member, Fn&& fn) {
+  return {member, std::forward<Fn>(fn)};
+}
+/// A Gibbs update of the whole `others` by `fn(key, x, others)`.
+template <class Fn>
+GibbsBlock<WholeOthers, std::decay_t<Fn>> gibbs(Fn&& fn) {
+  return {WholeOthers{}, std::forward<Fn>(fn)};
+}
+/// The Vec block `others.*member` updated by one transition of `kernel`
+/// with `params` on `density` (see KernelBlock).
+template <class O, class K, class P, class G>
+KernelBlock<Vec O::*, K, std::decay_t<P>, std::decay_t<G>> kernel_block(Vec O::*member, K kernel,
+                                                                       P&& params, G&& density) {
+  return {member, std::move(kernel), std::forward<P>(params), std::forward<G>(density)};
+}
+/// The whole `others` (a Vec) updated by one transition of `kernel`.
+template <class K, class P, class G>
+KernelBlock<WholeOthers, K, std::decay_t<P>, std::decay_t<G>> kernel_block(K kernel, P&& params,
+                                                                          G&& density) {
+  return {WholeOthers{}, std::move(kernel), std::forward<P>(params), std::forward<G>(density)};
+}
+
+// ---------------------------------------------------------------------------
+// The combinator
+
+/// A gradient kernel K (hmc, nuts, mala) on the continuous block, composed
+/// with Gibbs blocks over `Others`. A value type: copy it freely (one per
+/// chain is the rule for anything with mutable parts).
+template <class Others, class K, class... Blocks>
+class Kernel {
+  using Signature = detail::KernelSignature<K, detail::ProbeDensity, void>;
+  static_assert(std::is_same_v<typename Signature::State, GradientState>,
+                "the continuous kernel must be a gradient kernel whose state is GradientState "
+                "(hmc, nuts, mala)");
+
+ public:
+  using State = mixed::State<Others>;
+  /// The continuous kernel's tunables: what window adaptation adapts.
+  using Params = typename Signature::Params;
+  using ContinuousInfo = typename Signature::Info;
+  using Info = mixed::Info<ContinuousInfo, typename Blocks::Info...>;
+  /// Scratch for one chain: never share between threads.
+  struct Workspace {
+    GradientState fresh;  ///< the continuous block, recomputed under the new others
+    typename Signature::Workspace kernel{};
+    std::tuple<typename Blocks::Workspace...> blocks{};
+  };
+  static constexpr std::size_t kNumBlocks = sizeof...(Blocks);
+
+  /// The continuous kernel, then the blocks in sweep order.
+  explicit Kernel(K kernel, Blocks... blocks)
+      : kernel_(std::move(kernel)), blocks_(std::move(blocks)...) {}
+
+  /// The gradient kernel moving the continuous block.
+  const K& continuous_kernel() const { return kernel_; }
+  /// The Gibbs blocks, in sweep order.
+  const std::tuple<Blocks...>& blocks() const { return blocks_; }
+
+  /// The joint state at (position, others): evaluates the continuous
+  /// block's log density and gradient (validated: finite position, density
+  /// and gradient).
+  template <class F>
+    requires ConditionalLogDensity<std::remove_reference_t<F>, Others>
+  absl::StatusOr<State> init(const Vec& position, Others others, F&& logdensity) const {
+    detail::Conditional<std::remove_reference_t<F>, Others> bound{&logdensity, &others};
+    auto g = init_gradient_state(position, bound);
+    if (!g.ok()) return g.status();
+    State s;
+    static_cast<GradientState&>(s) = *std::move(g);
+    s.others = std::move(others);
+    return s;
+  }
+
+  /// One sweep from `state` into `out` (which must not alias `state`): the
+  /// Gibbs blocks in order, the recompute, the continuous kernel. Errors name
+  /// the block ("Gibbs block 1: ...") or the continuous step.
+  template <class F>
+  absl::Status step_into(const Key& key, const State& state, F& logdensity, const Params& params,
+                         State& out, Info& info, Workspace& ws) const {
+    static_assert(ConditionalLogDensity<F, Others>,
+                  "the continuous block's log density must be f(x, grad, others)");
+    if (state.position.size() == 0) return absl::InvalidArgumentError("state position is empty");
+    // 1. Gibbs sweep into out.others.
+    out.others = state.others;
+    absl::Status status = absl::OkStatus();
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (void)((status = std::get<I>(blocks_).update(split_one(key, I), state.position, out.others,
+                                                   std::get<I>(info.blocks),
+                                                   std::get<I>(ws.blocks)),
+              status.ok() ||
+                  (status = detail::annotate(status, absl::StrCat("Gibbs block ", I)), false)) &&
+             ...);
+    }(std::index_sequence_for<Blocks...>{});
+    if (!status.ok()) return status;
+
+    // 2. The cache of the continuous block is stale: recompute it under the
+    // new others. Never skipped (see the file comment).
+    detail::Conditional<F, Others> bound{&logdensity, &out.others};
+    ops::copy(state.position, ws.fresh.position);
+    ensure_size(ws.fresh.logdensity_grad, state.position.size());
+    auto lp = evaluate(bound, ws.fresh.position, ws.fresh.logdensity_grad);
+    if (!lp.ok()) return detail::annotate(lp.status(), "continuous block");
+    if (!std::isfinite(*lp) || !all_finite(ws.fresh.logdensity_grad))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "continuous block: after the Gibbs updates its log density or gradient is not finite "
+          "(log density ",
+          *lp,
+          "): a Gibbs update produced blocks under which the current continuous block has zero "
+          "density; Gibbs functions must draw from the full conditional"));
+    ws.fresh.logdensity = *lp;
+
+    // 3. The gradient step, with the density bound to the new others.
+    auto s = kernel_.step_into(split_one(key, kNumBlocks), ws.fresh, bound, params,
+                               static_cast<GradientState&>(out), info.continuous, ws.kernel);
+    if (!s.ok()) return detail::annotate(s, "continuous block");
+    info.acceptance_rate = static_cast<double>(info.continuous.acceptance_rate);
+    if constexpr (requires { info.continuous.is_divergent; })
+      info.is_divergent = static_cast<bool>(info.continuous.is_divergent);
+    return absl::OkStatus();
+  }
+
+  /// Pure form: returns a new state and info; allocates its outputs.
+  template <class F>
+  absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
+                                                     F&& logdensity, const Params& params) const {
+    Workspace ws;
+    Transition<State, Info> t;
+    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
+    if (!s.ok()) return s;
+    return t;
+  }
+
+ private:
+  K kernel_;
+  std::tuple<Blocks...> blocks_;
+};
+
+/// The mixed kernel over `Others`: `kernel` on the continuous block, then
+/// (within each transition, before it) the blocks in the order given.
+template <class Others, class K, class... Blocks>
+Kernel<Others, K, Blocks...> build_kernel(K kernel, Blocks... blocks) {
+  return Kernel<Others, K, Blocks...>(std::move(kernel), std::move(blocks)...);
+}
+
+/// A mixed kernel, its conditional log density and the continuous kernel's
+/// parameters bound together: a SamplingAlgorithm for the drivers. Holds
+/// its own scratch, so it serves one chain at a time; copy it per thread.
+template <class MK, class F>
+class Sampler {
+ public:
+  using State = typename MK::State;
+  using Info = typename MK::Info;
+  using Params = typename MK::Params;
+
+  /// `logdensity` is the continuous block's f(x, grad, others); `params` the
+  /// continuous kernel's tunables (e.g. from window adaptation).
+  Sampler(MK kernel, F logdensity, Params params)
+      : kernel_(std::move(kernel)), logdensity_(std::move(logdensity)), params_(std::move(params)) {}
+
+  /// The joint state at (position, others).
+  template <class Others>
+  absl::StatusOr<State> init(const Vec& position, Others others) {
+    return kernel_.init(position, std::move(others), logdensity_);
+  }
+  /// One sweep, allocating the returned state and info.
+  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
+    Transition<State, Info> t;
+    auto s = step_into(key, state, t.state, t.info);
+    if (!s.ok()) return s;
+    return t;
+  }
+  /// One sweep into caller-owned buffers (`out` must not alias `state`).
+  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
+    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
+  }
+  /// The continuous kernel's parameters in use.
+  const Params& params() const { return params_; }
+  /// Replaces the continuous kernel's parameters (e.g. by adapted ones).
+  void set_params(Params params) { params_ = std::move(params); }
+  /// The mixed kernel.
+  const MK& kernel() const { return kernel_; }
+  /// The bound conditional log density (e.g. to read counters it keeps).
+  F& logdensity() { return logdensity_; }
+
+ private:
+  MK kernel_;
+  F logdensity_;
+  Params params_;
+  typename MK::Workspace ws_{};
+};
+
+/// Binds a mixed kernel, its conditional log density and parameters.
+template <class MK, class F>
+Sampler<MK, std::decay_t<F>> sampler(MK kernel, F&& logdensity, typename MK::Params params) {
+  return Sampler<MK, std::decay_t<F>>(std::move(kernel), std::forward<F>(logdensity),
+                                      std::move(params));
+}
+
+}  // namespace nutshell::mixed
