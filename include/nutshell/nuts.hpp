@@ -58,10 +58,10 @@ struct Params {
 
 /// What happened in one transition.
 struct Info {
-  Vec momentum;                       ///< the momentum drawn at the start
-  bool is_divergent = false;          ///< a leaf had H - H0 > threshold or a non-finite energy
-  bool is_turning = false;            ///< stopped by a U-turn (top level or inside the last subtree)
-  double energy = 0.0;                ///< Hamiltonian at the returned point (Stan's energy__)
+  Vec momentum;               ///< the momentum drawn at the start
+  bool is_divergent = false;  ///< a leaf had H - H0 > threshold or a non-finite energy
+  bool is_turning = false;    ///< stopped by a U-turn (top level or inside the last subtree)
+  double energy = 0.0;        ///< Hamiltonian at the returned point (Stan's energy__)
   int num_trajectory_expansions = 0;  ///< completed doublings (Stan's treedepth__)
   /// Integrator steps taken, rejected subtrees included (Stan's n_leapfrog__;
   /// multiply by integrator.gradient_evaluations() for gradient counts).
@@ -202,8 +202,8 @@ class KeySchedule {
   /// The uniform for uniform progressive sampling at the subtree node of
   /// expansion `expansion` whose right half starts at leaf `boundary`.
   double subtree_uniform(int expansion, std::uint64_t boundary) {
-    return nutshell::detail::to_unit_open(
-        nutshell::detail::threefry(tree_, boundary, kNodeTag + static_cast<std::uint64_t>(expansion))[0]);
+    return nutshell::detail::to_unit_open(nutshell::detail::threefry(
+        tree_, boundary, kNodeTag + static_cast<std::uint64_t>(expansion))[0]);
   }
 
  private:
@@ -280,14 +280,14 @@ namespace detail {
 
 /// Counters of one trajectory, for the kernel's Info and for exactness tests.
 struct TrajectoryResult {
-  int depth = 0;                  ///< completed doublings
-  int num_steps = 0;              ///< integrator steps, rejected subtrees included
+  int depth = 0;      ///< completed doublings
+  int num_steps = 0;  ///< integrator steps, rejected subtrees included
   bool is_divergent = false;
   bool is_turning = false;
-  double h0 = 0.0;                ///< Hamiltonian at the initial point
-  double log_sum_weight = 0.0;    ///< log sum exp(H0 - H) over the accepted trajectory
-  double sum_metro_prob = 0.0;    ///< sum of min(1, exp(H0 - H)) over all steps
-  bool selected_initial = true;   ///< the sample is the initial point (else ws.sample)
+  double h0 = 0.0;               ///< Hamiltonian at the initial point
+  double log_sum_weight = 0.0;   ///< log sum exp(H0 - H) over the accepted trajectory
+  double sum_metro_prob = 0.0;   ///< sum of min(1, exp(H0 - H)) over all steps
+  bool selected_initial = true;  ///< the sample is the initial point (else ws.sample)
 };
 
 /// log(exp(a) + exp(b)), written as Stan math's log_sum_exp.
@@ -342,7 +342,7 @@ inline double hamiltonian(const Metric& metric, const IntegratorState& z, double
   }
   const double h = -z.logdensity + 0.5 * ((k0 + k2) + (k1 + k3));
   return std::isfinite(z.logdensity) && !std::isnan(h) ? h
-                                                         : std::numeric_limits<double>::infinity();
+                                                       : std::numeric_limits<double>::infinity();
 }
 
 /// Merge of two single leaves (near: momentum `p_near`, velocity `v_near`;
@@ -397,8 +397,7 @@ inline bool merge_leaves(std::size_t n, double* __restrict rho, double* __restri
 /// velocities have a positive dot product with the summed momentum; written
 /// as "> 0" so a NaN counts as a U-turn, as in Stan.
 inline bool merge_subtrees(std::size_t n, double* __restrict rho_near,
-                           const double* __restrict v_near_beg,
-                           const double* __restrict p_near_end,
+                           const double* __restrict v_near_beg, const double* __restrict p_near_end,
                            const double* __restrict v_near_end, const double* __restrict rho_far,
                            const double* __restrict p_far_beg, const double* __restrict v_far_beg,
                            const double* __restrict v_far_end) {
@@ -467,8 +466,8 @@ enum class Subtree { kValid, kDivergent, kTurning };
 template <LogDensity F, TreeChoices C>
 class TreeBuilder {
  public:
-  TreeBuilder(const Kernel& kernel, F& logdensity, const Params& params, C& choices,
-              Workspace& ws, TrajectoryResult& result)
+  TreeBuilder(const Kernel& kernel, F& logdensity, const Params& params, C& choices, Workspace& ws,
+              TrajectoryResult& result)
       : kernel_(kernel),
         f_(logdensity),
         metric_(params.inverse_mass_matrix),
@@ -552,8 +551,8 @@ class TreeBuilder {
     // The old trajectory is the near half: its "beginning" is the end away
     // from the new subtree.
     const int other = 1 - side;
-    const bool ok = merge_subtrees(n_, ws_.rho, ws_.end_v[other], ws_.end_p[side],
-                                   ws_.end_v[side], sub.rho, sub.p_beg, sub.v_beg, sub.v_end);
+    const bool ok = merge_subtrees(n_, ws_.rho, ws_.end_v[other], ws_.end_p[side], ws_.end_v[side],
+                                   sub.rho, sub.p_beg, sub.v_beg, sub.v_end);
     std::swap(ws_.end_p[side], sub.p_end);
     std::swap(ws_.end_v[side], sub.v_end);
     return ok;
@@ -616,8 +615,8 @@ inline absl::Status check_inputs(const Kernel& kernel, const State& state, const
     return absl::InvalidArgumentError(
         absl::StrCat("max_num_doublings must be in [1, 30], got ", kernel.max_num_doublings));
   if (!(kernel.divergence_threshold > 0.0))
-    return absl::InvalidArgumentError(absl::StrCat("divergence_threshold must be > 0, got ",
-                                                   kernel.divergence_threshold));
+    return absl::InvalidArgumentError(
+        absl::StrCat("divergence_threshold must be > 0, got ", kernel.divergence_threshold));
   if (auto s = nutshell::detail::check_gradient_state(state); !s.ok()) return s;
   return nutshell::detail::check_metric(params.inverse_mass_matrix, state.position.size());
 }
@@ -660,8 +659,7 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
     const int side = choices.direction(expansion) > 0 ? 1 : 0;
     Subtree outcome = Subtree::kValid;
     Workspace::Node* sub = nullptr;
-    if (auto s = builder.build_subtree(expansion, expansion, side, outcome, sub); !s.ok())
-      return s;
+    if (auto s = builder.build_subtree(expansion, expansion, side, outcome, sub); !s.ok()) return s;
     if (outcome != Subtree::kValid) {
       // Nothing from an invalid subtree can be selected.
       result.is_divergent = outcome == Subtree::kDivergent;
@@ -681,16 +679,15 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
 
 template <LogDensity F>
 absl::Status Kernel::step_into(const Key& key, const State& state, F& logdensity,
-                               const Params& params, State& out, Info& info,
-                               Workspace& ws) const {
+                               const Params& params, State& out, Info& info, Workspace& ws) const {
   if (auto s = detail::check_inputs(*this, state, params); !s.ok()) return s;
   const std::size_t dim = state.position.size();
   ws.resize(dim, max_num_doublings);
   KeySchedule schedule(key);
   params.inverse_mass_matrix.sample_momentum(schedule.momentum_key(), ws.momentum);
   detail::TrajectoryResult r;
-  if (auto s = detail::build_trajectory(*this, logdensity, params, state, ws.momentum, schedule,
-                                        ws, r);
+  if (auto s =
+          detail::build_trajectory(*this, logdensity, params, state, ws.momentum, schedule, ws, r);
       !s.ok())
     return s;
   ops::copy(ws.momentum, info.momentum);

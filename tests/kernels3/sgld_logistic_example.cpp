@@ -1,7 +1,8 @@
 // Example: SGLD on a logistic regression with 100 000 simulated rows and
 // minibatches of 100, against the full-data posterior.
 //
-// Reference: the Laplace approximation (Newton mode and inverse Hessian).
+// Reference: full-data NUTS (with window adaptation), cross-checked by the
+// Laplace approximation (Newton mode and inverse Hessian).
 // With N = 100 000 rows the posterior is Gaussian to O(N^-1/2) (Bernstein-von
 // Mises): mean - mode = O(N^-1) against an sd of O(N^-1/2). The constant is
 // the standardised third cumulant of one row's log-likelihood (< 1 here), so
@@ -24,7 +25,8 @@
 #include <gtest/gtest.h>
 #include <xtensor-blas/xlinalg.hpp>
 
-#include "nutshell/hmc.hpp"
+#include "nutshell/adaptation/window_adaptation.hpp"
+#include "nutshell/nuts.hpp"
 #include "nutshell/scan.hpp"
 #include "nutshell/sgld.hpp"
 #include "tests/support/moments.hpp"
@@ -118,21 +120,26 @@ TEST(SgldLogistic, MatchesFullDataPosteriorMean) {
                 mode(j), sd(j));
   }
 
-  // Reference check: full-data HMC with the Laplace covariance as metric.
+  // The reference the issue asks for: NUTS with window adaptation on the
+  // full, subsample-free data set. It must agree with Laplace up to the
+  // mode-mean gap, and it is what SGLD is judged against below.
+  Vec nuts_mean = Vec::from_shape({kDim}), nuts_mcse = Vec::from_shape({kDim});
   {
-    auto metric = Metric::dense(cov);
-    ASSERT_TRUE(metric.ok());
-    auto alg = hmc::sampler([&data](const Vec& b, Vec& g) { return data.logdensity(b, g); },
-                            hmc::Params{0.7, *metric, 3});
-    auto init = alg.init(mode);
-    ASSERT_TRUE(init.ok());
-    auto run = run_inference_algorithm(make_key(1), alg, *init, 600);
+    auto f = [&data](const Vec& b, Vec& g) { return data.logdensity(b, g); };
+    auto warmup = adaptation::window_adaptation(nuts::build_kernel(), f);
+    auto adapted = warmup.run(make_key(11), xt::zeros<double>({kDim}), 300);
+    ASSERT_TRUE(adapted.ok()) << adapted.status();
+    auto alg = nuts::sampler(f, adapted->parameters);
+    auto run = run_inference_algorithm(make_key(1), alg, adapted->state, 1000);
     ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->num_divergent, 0u);
     for (std::size_t j = 0; j < kDim; ++j) {
       const auto m = testing::batch_means(testing::column(run->positions, j));
+      nuts_mean(j) = m.mean;
+      nuts_mcse(j) = m.mcse;
       EXPECT_LT(std::abs(m.mean - mode(j)), 4.0 * m.mcse + kModeGap * sd(j))
-          << "HMC disagrees with Laplace, " << j;
-      std::printf("beta[%zu]: full-data HMC mean %+.5f (mcse %.5f)\n", j, m.mean, m.mcse);
+          << "NUTS disagrees with Laplace, " << j;
+      std::printf("beta[%zu]: full-data NUTS mean %+.5f (mcse %.5f)\n", j, m.mean, m.mcse);
     }
   }
 
@@ -158,10 +165,14 @@ TEST(SgldLogistic, MatchesFullDataPosteriorMean) {
     for (double b : series) var += (b - m.mean) * (b - m.mean) / series.size();
     const double t_eff = var / (sd(j) * sd(j));
     const double bias_bound = t_eff * kModeGap * sd(j);
-    std::printf("beta[%zu]: SGLD mean %+.5f (mcse %.5f), error %+.3f posterior sd; "
+    std::printf("beta[%zu]: SGLD mean %+.5f (mcse %.5f), error %+.3f posterior sd vs NUTS; "
                 "T_eff %.1f, bias bound %.3f sd\n",
-                j, m.mean, m.mcse, (m.mean - mode(j)) / sd(j), t_eff, bias_bound / sd(j));
+                j, m.mean, m.mcse, (m.mean - nuts_mean(j)) / sd(j), t_eff, bias_bound / sd(j));
     EXPECT_LT(std::abs(m.mean - mode(j)), 4.0 * m.mcse + bias_bound) << j;
+    // Against NUTS: SGLD's own bias plus the mode-mean gap NUTS sees.
+    const double combined = std::sqrt(m.mcse * m.mcse + nuts_mcse(j) * nuts_mcse(j));
+    EXPECT_LT(std::abs(m.mean - nuts_mean(j)), 4.0 * combined + bias_bound + kModeGap * sd(j))
+        << j;
   }
 }
 

@@ -1,5 +1,9 @@
 // NUTS end to end: moments on Gaussians, purity and determinism, no heap
 // allocation in steady state, and input validation.
+#include "nutshell/nuts.hpp"
+
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -7,9 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "nutshell/nuts.hpp"
 #include "nutshell/scan.hpp"
 #include "tests/support/alloc_counter.hpp"
 #include "tests/support/gaussian.hpp"
@@ -165,7 +166,7 @@ TEST(Nuts, CopiedSamplerAndReusedWorkspaceStayIndependent) {
   auto init = s.init(Vec{0.3, 2.0});
   ASSERT_TRUE(init.ok());
   ASSERT_TRUE(s.step(make_key(0), *init).ok());  // warm s's workspace
-  auto copy = s;                                   // a copy must not share s's buffers
+  auto copy = s;                                 // a copy must not share s's buffers
   auto a = s.step(make_key(5), *init);
   auto b = copy.step(make_key(5), *init);
   ASSERT_TRUE(a.ok() && b.ok());

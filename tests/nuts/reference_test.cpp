@@ -1,14 +1,14 @@
 // The fast iterative NUTS against a slow, plain transcription of Stan's
 // recursive base_nuts (>= 2.21), run with the same key schedule: both must
 // return the same point, depth, step count, flags and statistics.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "nutshell/nuts.hpp"
 #include "tests/support/gaussian.hpp"
@@ -38,7 +38,10 @@ class ReferenceNuts {
   };
 
   ReferenceNuts(F& f, Metric metric, double epsilon, Integrator integrator, int max_depth)
-      : f_(f), metric_(std::move(metric)), epsilon_(epsilon), integrator_(integrator),
+      : f_(f),
+        metric_(std::move(metric)),
+        epsilon_(epsilon),
+        integrator_(integrator),
         max_depth_(max_depth) {}
 
   Result transition(const Key& key, const GradientState& init) {
@@ -151,8 +154,7 @@ class ReferenceNuts {
   double hamiltonian(const IntegratorState& z) const {
     return -z.logdensity + 0.5 * dot(z.momentum, dtau_dp(z));
   }
-  static bool compute_criterion(const Vec& p_sharp_minus, const Vec& p_sharp_plus,
-                                const Vec& rho) {
+  static bool compute_criterion(const Vec& p_sharp_minus, const Vec& p_sharp_plus, const Vec& rho) {
     return dot(p_sharp_plus, rho) > 0 && dot(p_sharp_minus, rho) > 0;
   }
   static double log_sum_exp(double a, double b) {
@@ -164,9 +166,8 @@ class ReferenceNuts {
   }
 
   bool build_tree(KeySchedule& rng, int depth, std::uint64_t first_leaf, Point& z_propose,
-                  Vec& p_sharp_beg, Vec& p_sharp_end, Vec& rho, Vec& p_beg, Vec& p_end,
-                  double H0, double sign, int& n_leapfrog, double& log_sum_weight,
-                  double& sum_metro_prob) {
+                  Vec& p_sharp_beg, Vec& p_sharp_end, Vec& rho, Vec& p_beg, Vec& p_end, double H0,
+                  double sign, int& n_leapfrog, double& log_sum_weight, double& sum_metro_prob) {
     if (depth == 0) {
       Vec scratch = xt::zeros<double>({z_.position.size()});
       auto s = integrate_step(integrator_, metric_, f_, z_, sign * epsilon_, scratch);
@@ -206,10 +207,9 @@ class ReferenceNuts {
     Vec p_final_beg = xt::zeros<double>({n});
     Vec p_sharp_final_beg = xt::zeros<double>({n});
     Vec rho_final = xt::zeros<double>({n});
-    const bool valid_final = build_tree(rng, depth - 1, first_leaf + half, z_propose_final,
-                                        p_sharp_final_beg, p_sharp_end, rho_final, p_final_beg,
-                                        p_end, H0, sign, n_leapfrog, log_sum_weight_final,
-                                        sum_metro_prob);
+    const bool valid_final = build_tree(
+        rng, depth - 1, first_leaf + half, z_propose_final, p_sharp_final_beg, p_sharp_end,
+        rho_final, p_final_beg, p_end, H0, sign, n_leapfrog, log_sum_weight_final, sum_metro_prob);
     if (!valid_final) return false;
 
     const double log_sum_weight_subtree = log_sum_exp(log_sum_weight_init, log_sum_weight_final);

@@ -3,14 +3,14 @@
 // trajectories are known in closed form, scripted momenta that make exactly
 // one of Stan's three merge checks fail, and divergences. Plus Blackjax's
 // trajectory cases on a standard normal.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "nutshell/nuts.hpp"
 #include "tests/support/gaussian.hpp"
@@ -26,7 +26,9 @@ struct ForcedChoices {
   KeySchedule* keys = nullptr;  // null: every uniform is 0.5
   int direction(int e) { return directions.at(static_cast<std::size_t>(e)); }
   double merge_uniform(int e) { return keys ? keys->merge_uniform(e) : 0.5; }
-  double subtree_uniform(int e, std::uint64_t b) { return keys ? keys->subtree_uniform(e, b) : 0.5; }
+  double subtree_uniform(int e, std::uint64_t b) {
+    return keys ? keys->subtree_uniform(e, b) : 0.5;
+  }
 };
 static_assert(nuts::TreeChoices<ForcedChoices>);
 
@@ -224,7 +226,8 @@ TEST(NutsTrajectory, CrossSubtreeChecksStopTheTopLevel) {
     EXPECT_TRUE(run.r.is_turning) << cc.name;
     EXPECT_NEAR(run.r.log_sum_weight, std::log(4.0), 1e-12) << cc.name;
     const Vec rho = cc.m[0] + cc.m[1] + cc.m[2] + cc.m[3];
-    for (std::size_t i = 0; i < 2; ++i) EXPECT_NEAR(run.ws.trajectory_rho()[i], rho(i), 1e-12) << cc.name;
+    for (std::size_t i = 0; i < 2; ++i)
+      EXPECT_NEAR(run.ws.trajectory_rho()[i], rho(i), 1e-12) << cc.name;
     // The plain criterion alone would have continued.
     Vec v0 = cc.m[0], v3 = cc.m[3];
     EXPECT_GT(xt::sum(v0 * rho)(), 0.0);
@@ -293,8 +296,8 @@ TEST(NutsTrajectory, NaNEndsTheTreeAndItsSubtreeIsNeverSelected) {
     f.calls = 0;
     KeySchedule keys(make_key(1000 + t));
     ForcedChoices c{{1, 1, 1}, &keys};
-    auto run = trajectory(f, state_at(Vec{0.0}, 0.0, Vec{0.0}), p0, c, eps, 10,
-                          Metric::identity(1));
+    auto run =
+        trajectory(f, state_at(Vec{0.0}, 0.0, Vec{0.0}), p0, c, eps, 10, Metric::identity(1));
     ASSERT_TRUE(run.status.ok()) << run.status;
     ASSERT_TRUE(run.r.is_divergent);
     ASSERT_EQ(run.r.depth, 2);
@@ -316,8 +319,8 @@ TEST(NutsTrajectory, NaNAtFirstStepSelectsTheInitialPoint) {
   f.logp = {std::numeric_limits<double>::quiet_NaN()};
   f.grad = {Vec{0.0}};
   ForcedChoices c{{-1}};
-  auto run = trajectory(f, state_at(Vec{2.0}, -1.0, Vec{0.0}), Vec{1.0}, c, 0.5, 10,
-                        Metric::identity(1));
+  auto run =
+      trajectory(f, state_at(Vec{2.0}, -1.0, Vec{0.0}), Vec{1.0}, c, 0.5, 10, Metric::identity(1));
   ASSERT_TRUE(run.status.ok());
   EXPECT_TRUE(run.r.is_divergent);
   EXPECT_EQ(run.r.depth, 0);
@@ -330,14 +333,14 @@ TEST(NutsTrajectory, NonFiniteGradientIsDivergentEvenWithAHighDensity) {
   // Leaf 1 claims log p = +10 (it would win any selection) but its gradient
   // is NaN: the final momentum half-step makes the energy NaN, so it is
   // divergent and the initial point comes back.
-  for (double bad : {std::numeric_limits<double>::quiet_NaN(),
-                     std::numeric_limits<double>::infinity()}) {
+  for (double bad :
+       {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
     Scripted f;
     f.logp = {10.0};
     f.grad = {Vec{bad, 0.0}};
     ForcedChoices c{{1}};
-    auto run = trajectory(f, state_at(Vec{0.0, 0.0}, 0.0, Vec{0.0, 0.0}), Vec{1.0, 1.0}, c, 0.5,
-                          10, Metric::identity(2));
+    auto run = trajectory(f, state_at(Vec{0.0, 0.0}, 0.0, Vec{0.0, 0.0}), Vec{1.0, 1.0}, c, 0.5, 10,
+                          Metric::identity(2));
     ASSERT_TRUE(run.status.ok());
     EXPECT_TRUE(run.r.is_divergent) << bad;
     EXPECT_EQ(run.r.num_steps, 1);
