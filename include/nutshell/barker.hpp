@@ -21,9 +21,11 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/metric.hpp"
+#include "nutshell/metropolis.hpp"
 #include "nutshell/state.hpp"
 #include "nutshell/validation.hpp"
 
@@ -118,6 +120,11 @@ inline double softplus(double a) { return std::max(a, 0.0) + std::log1p(std::exp
 
 /// The Barker transition.
 struct Kernel {
+  using State = barker::State;
+  using Params = barker::Params;
+  using Info = barker::Info;
+  using Workspace = barker::Workspace;
+
   /// One transition from `state` into `out` (must not alias `state`). Errors:
   /// invalid step size or dimensions, or a throwing log density. A non-finite
   /// proposal is rejected and flagged, never stored.
@@ -158,23 +165,16 @@ struct Kernel {
         log_backward += detail::softplus(ws.increment(i) * ws.whitened_grad(i));
       log_ratio = *lp - state.logdensity + log_forward - log_backward;
     }
-    if (std::isnan(log_ratio)) log_ratio = -std::numeric_limits<double>::infinity();
     info.is_divergent = !finite;
-    info.acceptance_rate = std::min(1.0, std::exp(log_ratio));
-    info.is_accepted = finite && uniform(keys[2]) < info.acceptance_rate;
-    assign(out, info.is_accepted ? ws.proposal : state);
+    assign(out, metropolis_accept(keys[2], log_ratio, info) ? ws.proposal : state);
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 };
 
@@ -184,38 +184,12 @@ inline Kernel build_kernel() { return Kernel{}; }
 /// A log density and parameters bound together (Blackjax's `blackjax.barker`).
 /// Holds its own scratch: one chain at a time.
 template <LogDensity F>
-class Sampler {
- public:
-  using State = barker::State;
-  using Info = barker::Info;
-  Sampler(F logdensity, Params params)
-      : logdensity_(std::move(logdensity)), params_(std::move(params)) {}
+using Sampler = BoundSampler<Kernel, F, Params>;
 
-  /// Evaluates and validates the starting point.
-  absl::StatusOr<State> init(const Vec& position) { return barker::init(position, logdensity_); }
-  /// Pure transition (see Kernel::step_into); allocates its outputs.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// Allocation-free transition into `out` (must not alias `state`).
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return Kernel{}.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  const Params& params() const { return params_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Workspace ws_;
-};
-
-/// Binds a log density and parameters.
+/// Binds a log density and Barker parameters.
 template <LogDensity F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), std::move(params));
+  return {std::forward<F>(logdensity), std::move(params)};
 }
 
 }  // namespace nutshell::barker

@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/state.hpp"
@@ -190,10 +191,27 @@ absl::StatusOr<State> init(const Vec& position, F&& loglikelihood) {
 /// The elliptical slice transition. The prior is an argument of each call,
 /// like rmh's proposal; the kernel itself only holds the safety cap.
 struct Kernel {
+  using State = elliptical_slice::State;
+  using Params = GaussianPrior;  ///< what the kernel is given in the place of parameters
+  using Info = elliptical_slice::Info;
+  using Workspace = elliptical_slice::Workspace;
+
   /// Shrinkage provably ends (the bracket closes on the current point, which
   /// is in the slice), so hitting this cap means a non-deterministic or
   /// inconsistent log-likelihood: it is reported as an error, not looped on.
   int max_shrinkage_steps = 1000;
+
+  /// elliptical_slice::init, after checking `position` against the prior so
+  /// that a dimension mistake surfaces before the first step (what
+  /// BoundSampler::init calls).
+  template <LogDensityValue F>
+  static absl::StatusOr<State> init(const Vec& position, F& loglikelihood,
+                                    const GaussianPrior& prior) {
+    if (auto s = nutshell::detail::check_dimension("the prior", prior.dim(), position.size());
+        !s.ok())
+      return s;
+    return elliptical_slice::init(position, loglikelihood);
+  }
 
   /// One transition from `state` into `out` (must not alias `state`). Errors:
   /// dimension mismatch, a non-finite cached log-likelihood, a throwing
@@ -249,16 +267,12 @@ struct Kernel {
     }
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensityValue F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& loglikelihood,
                                                      const GaussianPrior& prior) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, loglikelihood, prior, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, loglikelihood, prior);
   }
 };
 
@@ -268,45 +282,17 @@ inline Kernel build_kernel(int max_shrinkage_steps = 1000) { return Kernel{max_s
 /// A log-likelihood and prior bound together (Blackjax's
 /// `blackjax.elliptical_slice`). Holds its own scratch: one chain at a time.
 template <LogDensityValue F>
-class Sampler {
+class Sampler : public BoundSampler<Kernel, F, GaussianPrior> {
  public:
-  using State = elliptical_slice::State;
-  using Info = elliptical_slice::Info;
-  Sampler(F loglikelihood, GaussianPrior prior, Kernel kernel = {})
-      : loglikelihood_(std::move(loglikelihood)), prior_(std::move(prior)), kernel_(kernel) {}
-
-  /// Validates `position` against the prior as well as evaluating it, so a
-  /// dimension mistake surfaces before the first step.
-  absl::StatusOr<State> init(const Vec& position) {
-    if (auto s = nutshell::detail::check_dimension("the prior", prior_.dim(), position.size());
-        !s.ok())
-      return s;
-    return elliptical_slice::init(position, loglikelihood_);
-  }
-  /// Pure transition (see Kernel::step_into); allocates its outputs.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// Allocation-free transition into `out` (must not alias `state`).
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, loglikelihood_, prior_, out, info, ws_);
-  }
-  const GaussianPrior& prior() const { return prior_; }
-
- private:
-  F loglikelihood_;
-  GaussianPrior prior_;
-  Kernel kernel_;
-  Workspace ws_;
+  using BoundSampler<Kernel, F, GaussianPrior>::BoundSampler;
+  /// The bound prior (what the sampler has in the place of parameters).
+  const GaussianPrior& prior() const { return this->params(); }
 };
 
 /// Binds a log-likelihood, its Gaussian prior and kernel options.
 template <LogDensityValue F>
 Sampler<std::decay_t<F>> sampler(F&& loglikelihood, GaussianPrior prior, Kernel kernel = {}) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(loglikelihood), std::move(prior), kernel);
+  return {std::forward<F>(loglikelihood), std::move(prior), kernel};
 }
 
 }  // namespace nutshell::elliptical_slice

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/integrators.hpp"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/metric.hpp"
@@ -123,8 +124,21 @@ struct NoSliceNoise {
 /// translation (Neal's remedy against periodic behaviour).
 template <class Noise = NoSliceNoise>
 struct Kernel {
+  using State = ghmc::State;
+  using Params = ghmc::Params;
+  using Info = ghmc::Info;
+  using Workspace = ghmc::Workspace;
+
   double divergence_threshold = 1000.0;
   Noise noise_fn{};
+
+  /// ghmc::init with the momentum drawn from the parameters' metric, which
+  /// is how BoundSampler::init(position, key) starts a chain.
+  template <LogDensity F>
+  static absl::StatusOr<State> init(const Vec& position, F& logdensity, const Params& params,
+                                    const Key& key) {
+    return ghmc::init(position, logdensity, key, params.inverse_mass_matrix);
+  }
 
   /// One transition from `state` into `out` (must not alias `state`).
   /// Errors: invalid params, dimensions or slice value, or a throwing log
@@ -188,15 +202,11 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 
  private:
@@ -231,49 +241,15 @@ Kernel<std::decay_t<Noise>> build_kernel(Noise&& noise_fn, double divergence_thr
 }
 
 /// A log density, parameters and kernel bound together (Blackjax's
-/// `blackjax.ghmc(...)`). Holds its scratch: one chain at a time.
+/// `blackjax.ghmc(...)`). Holds its scratch: one chain at a time. Its
+/// `init(position, key)` draws the momentum from the bound metric.
 template <LogDensity F, class Noise = NoSliceNoise>
-class Sampler {
- public:
-  using State = ghmc::State;
-  using Info = ghmc::Info;
-  /// Takes ownership of copies; the sampler's scratch starts empty.
-  Sampler(F logdensity, Params params, Kernel<Noise> kernel = {})
-      : logdensity_(std::move(logdensity)), params_(std::move(params)), kernel_(std::move(kernel)) {}
+using Sampler = BoundSampler<Kernel<Noise>, F, Params>;
 
-  /// Starts at `position` with momentum drawn from the sampler's metric.
-  absl::StatusOr<State> init(const Vec& position, const Key& key) {
-    return ghmc::init(position, logdensity_, key, params_.inverse_mass_matrix);
-  }
-  /// One transition, pure in its arguments; allocates the result.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers: what drivers call so steady
-  /// state allocates nothing. `out` must not alias `state`.
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  /// The bound parameters.
-  const Params& params() const { return params_; }
-  /// The bound log density (e.g. to read evaluation counters).
-  F& logdensity() { return logdensity_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Kernel<Noise> kernel_;
-  Workspace ws_;
-};
-
-/// Binds a log density, parameters and kernel.
+/// Binds a log density, GHMC parameters and kernel.
 template <LogDensity F, class Noise = NoSliceNoise>
 Sampler<std::decay_t<F>, Noise> sampler(F&& logdensity, Params params, Kernel<Noise> kernel = {}) {
-  return Sampler<std::decay_t<F>, Noise>(std::forward<F>(logdensity), std::move(params),
-                                         std::move(kernel));
+  return {std::forward<F>(logdensity), std::move(params), std::move(kernel)};
 }
 
 }  // namespace nutshell::ghmc

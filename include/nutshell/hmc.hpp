@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "nutshell/integrators.hpp"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/metric.hpp"
@@ -62,6 +63,11 @@ absl::StatusOr<State> init(const Vec& position, F&& logdensity) {
 
 /// The HMC transition for a fixed integrator and divergence threshold.
 struct Kernel {
+  using State = hmc::State;
+  using Params = hmc::Params;
+  using Info = hmc::Info;
+  using Workspace = hmc::Workspace;
+
   Integrator integrator = velocity_verlet;
   double divergence_threshold = 1000.0;
 
@@ -123,15 +129,11 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 };
 
@@ -145,37 +147,12 @@ inline Kernel build_kernel(Integrator integrator = velocity_verlet,
 /// Holds its own scratch, so one sampler object serves one chain at a time;
 /// copy it for another thread.
 template <LogDensity F>
-class Sampler {
- public:
-  using State = hmc::State;
-  using Info = hmc::Info;
-  Sampler(F logdensity, Params params, Kernel kernel = {})
-      : logdensity_(std::move(logdensity)), params_(std::move(params)), kernel_(kernel) {}
+using Sampler = BoundSampler<Kernel, F, Params>;
 
-  absl::StatusOr<State> init(const Vec& position) { return hmc::init(position, logdensity_); }
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  const Params& params() const { return params_; }
-  F& logdensity() { return logdensity_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Kernel kernel_;
-  Workspace ws_;
-};
-
-/// Binds a log density, parameters and kernel options.
+/// Binds a log density, HMC parameters and kernel options.
 template <LogDensity F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params, Kernel kernel = {}) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), std::move(params), kernel);
+  return {std::forward<F>(logdensity), std::move(params), kernel};
 }
 
 }  // namespace nutshell::hmc

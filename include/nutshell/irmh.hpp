@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/rmh.hpp"
@@ -65,6 +66,10 @@ absl::StatusOr<State> init(const Vec& position, F&& logdensity) {
 
 /// The independent Metropolis-Hastings transition.
 struct Kernel {
+  using State = irmh::State;
+  using Info = irmh::Info;
+  using Workspace = irmh::Workspace;
+
   /// One transition into `out` (must not alias `state`): rmh's, with the
   /// distribution as the proposal. A non-finite proposal is rejected and
   /// flagged `is_divergent`; a throwing density or distribution is an error.
@@ -75,15 +80,11 @@ struct Kernel {
     return rmh::Kernel{}.step_into(key, state, logdensity, proposal, out, info, ws);
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensityValue F, ProposalDistribution D>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, D&& distribution) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, distribution, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, distribution);
   }
 };
 

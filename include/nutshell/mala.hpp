@@ -10,8 +10,10 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
+#include "nutshell/metropolis.hpp"
 #include "nutshell/state.hpp"
 #include "nutshell/validation.hpp"
 
@@ -56,7 +58,13 @@ inline double log_proposal(const Vec& to, const GradientState& from, double eps)
 }
 }  // namespace detail
 
+/// The MALA transition.
 struct Kernel {
+  using State = mala::State;
+  using Params = mala::Params;
+  using Info = mala::Info;
+  using Workspace = mala::Workspace;
+
   /// One MALA transition into `out` (must not alias `state`).
   template <LogDensity F>
   absl::Status step_into(const Key& key, const State& state, F& logdensity, const Params& params,
@@ -81,55 +89,31 @@ struct Kernel {
       log_ratio = *lp - state.logdensity +
                   detail::log_proposal(state.position, ws.proposal, eps) -
                   detail::log_proposal(ws.proposal.position, state, eps);
-    if (std::isnan(log_ratio)) log_ratio = -std::numeric_limits<double>::infinity();
     info.is_divergent = !finite;
-    info.acceptance_rate = std::min(1.0, std::exp(log_ratio));
-    info.is_accepted = finite && uniform(keys[1]) < info.acceptance_rate;
-    assign(out, info.is_accepted ? ws.proposal : state);
+    assign(out, metropolis_accept(keys[1], log_ratio, info) ? ws.proposal : state);
     return absl::OkStatus();
   }
 
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 };
 
+/// The MALA kernel (no structural options; kept for the three-layer API).
 inline Kernel build_kernel() { return Kernel{}; }
 
 /// A log density and step size bound together (Blackjax's `blackjax.mala`).
+/// Holds its own scratch: one chain at a time.
 template <LogDensity F>
-class Sampler {
- public:
-  using State = mala::State;
-  using Info = mala::Info;
-  Sampler(F logdensity, Params params) : logdensity_(std::move(logdensity)), params_(params) {}
-  absl::StatusOr<State> init(const Vec& position) { return mala::init(position, logdensity_); }
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return Kernel{}.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  const Params& params() const { return params_; }
+using Sampler = BoundSampler<Kernel, F, Params>;
 
- private:
-  F logdensity_;
-  Params params_;
-  Workspace ws_;
-};
-
+/// Binds a log density and a MALA step size.
 template <LogDensity F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), params);
+  return {std::forward<F>(logdensity), params};
 }
 
 }  // namespace nutshell::mala

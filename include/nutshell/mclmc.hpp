@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/integrators.hpp"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/metric.hpp"
@@ -208,9 +209,20 @@ absl::StatusOr<State> init(const Vec& position, F&& logdensity, const Key& key) 
 /// (default: off) reverts steps whose |energy change| exceeds
 /// sqrt(d * ratio * desired_energy_var), as Blackjax.
 struct Kernel {
+  using State = mclmc::State;
+  using Params = mclmc::Params;
+  using Info = mclmc::Info;
+  using Workspace = mclmc::Workspace;
+
   Integrator integrator = mclachlan;
   double desired_energy_var_max_ratio = std::numeric_limits<double>::infinity();
   double desired_energy_var = 5e-4;
+
+  /// mclmc::init, where BoundSampler::init(position, key) looks for it.
+  template <LogDensity F>
+  static absl::StatusOr<State> init(const Vec& position, F& logdensity, const Key& key) {
+    return mclmc::init(position, logdensity, key);
+  }
 
   /// One step from `state` into `out` (must not alias `state`). Errors:
   /// invalid params or dimensions (d < 2 included), or a throwing log
@@ -270,15 +282,11 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 
  private:
@@ -309,48 +317,15 @@ inline Kernel build_kernel(Integrator integrator = mclachlan,
 }
 
 /// A log density, parameters and kernel bound together (Blackjax's
-/// `blackjax.mclmc(...)`). Holds its scratch: one chain at a time.
+/// `blackjax.mclmc(...)`). Holds its scratch: one chain at a time. Its
+/// `init(position, key)` draws a random unit momentum from `key`.
 template <LogDensity F>
-class Sampler {
- public:
-  using State = mclmc::State;
-  using Info = mclmc::Info;
-  /// Takes ownership of copies; the sampler's scratch starts empty.
-  Sampler(F logdensity, Params params, Kernel kernel = {})
-      : logdensity_(std::move(logdensity)), params_(std::move(params)), kernel_(kernel) {}
+using Sampler = BoundSampler<Kernel, F, Params>;
 
-  /// Starts at `position` with a random unit momentum drawn from `key`.
-  absl::StatusOr<State> init(const Vec& position, const Key& key) {
-    return mclmc::init(position, logdensity_, key);
-  }
-  /// One transition, pure in its arguments; allocates the result.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers: what drivers call so steady
-  /// state allocates nothing. `out` must not alias `state`.
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  /// The bound parameters.
-  const Params& params() const { return params_; }
-  /// The bound log density (e.g. to read evaluation counters).
-  F& logdensity() { return logdensity_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Kernel kernel_;
-  Workspace ws_;
-};
-
-/// Binds a log density, parameters and kernel.
+/// Binds a log density, MCLMC parameters and kernel.
 template <LogDensity F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params, Kernel kernel = {}) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), std::move(params), kernel);
+  return {std::forward<F>(logdensity), std::move(params), kernel};
 }
 
 }  // namespace nutshell::mclmc

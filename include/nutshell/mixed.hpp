@@ -64,6 +64,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/state.hpp"
@@ -112,17 +113,6 @@ struct WholeOthers {};
 
 namespace detail {
 
-// ---- the signature of a kernel's step_into, to learn its types ----------
-template <class T>
-struct StepIntoSignature {};
-template <class K, class S, class F, class P, class I, class W>
-struct StepIntoSignature<absl::Status (K::*)(const Key&, const S&, F&, P, S&, I&, W&) const> {
-  using State = S;
-  using Params = std::remove_cvref_t<P>;
-  using Info = I;
-  using Workspace = W;
-};
-
 // Stand-ins used only to name a kernel's step_into specialisation; the
 // library's kernels' types do not depend on the density type.
 struct ProbeDensity {
@@ -131,13 +121,6 @@ struct ProbeDensity {
 struct ProbeValueDensity {
   double operator()(const Vec&) const { return 0.0; }
 };
-
-// step_into<F> (hmc, nuts, mala) or step_into<F, P> (rmh: P is the proposal).
-template <class K, class F, class P>
-struct KernelSignature : StepIntoSignature<decltype(&K::template step_into<F, P>)> {};
-template <class K, class F, class P>
-  requires requires { &K::template step_into<F>; }
-struct KernelSignature<K, F, P> : StepIntoSignature<decltype(&K::template step_into<F>)> {};
 
 template <class K, class P>
 inline constexpr bool kUsesGradient =
@@ -257,7 +240,7 @@ struct KernelBlock {
   static constexpr bool kUsesGradient = detail::kUsesGradient<K, P>;
   using Probe =
       std::conditional_t<kUsesGradient, detail::ProbeDensity, detail::ProbeValueDensity>;
-  using Signature = detail::KernelSignature<K, Probe, P>;
+  using Signature = KernelTypes<K, Probe, P>;
   using BlockState = typename Signature::State;
   using Info = typename Signature::Info;
   /// The block's state before and after, and the kernel's scratch.
@@ -340,7 +323,7 @@ KernelBlock<WholeOthers, K, std::decay_t<P>, std::decay_t<G>> kernel_block(K ker
 /// chain is the rule for anything with mutable parts).
 template <class Others, class K, class... Blocks>
 class Kernel {
-  using Signature = detail::KernelSignature<K, detail::ProbeDensity, void>;
+  using Signature = KernelTypes<K, detail::ProbeDensity>;
   static_assert(std::is_same_v<typename Signature::State, GradientState>,
                 "the continuous kernel must be a gradient kernel whose state is GradientState "
                 "(hmc, nuts, mala)");
@@ -431,15 +414,11 @@ class Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <class F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 
  private:
@@ -457,48 +436,23 @@ Kernel<Others, K, Blocks...> build_kernel(K kernel, Blocks... blocks) {
 /// A mixed kernel, its conditional log density and the continuous kernel's
 /// parameters bound together: a SamplingAlgorithm for the drivers. Holds
 /// its own scratch, so it serves one chain at a time; copy it per thread.
+/// A BoundSampler whose init also takes the other blocks.
 template <class MK, class F>
-class Sampler {
+class Sampler : public BoundSampler<MK, F, typename MK::Params> {
  public:
   using State = typename MK::State;
-  using Info = typename MK::Info;
   using Params = typename MK::Params;
 
   /// `logdensity` is the continuous block's f(x, grad, others); `params` the
   /// continuous kernel's tunables (e.g. from window adaptation).
   Sampler(MK kernel, F logdensity, Params params)
-      : kernel_(std::move(kernel)), logdensity_(std::move(logdensity)), params_(std::move(params)) {}
+      : BoundSampler<MK, F, Params>(std::move(logdensity), std::move(params), std::move(kernel)) {}
 
   /// The joint state at (position, others).
   template <class Others>
   absl::StatusOr<State> init(const Vec& position, Others others) {
-    return kernel_.init(position, std::move(others), logdensity_);
+    return this->kernel().init(position, std::move(others), this->logdensity());
   }
-  /// One sweep, allocating the returned state and info.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One sweep into caller-owned buffers (`out` must not alias `state`).
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  /// The continuous kernel's parameters in use.
-  const Params& params() const { return params_; }
-  /// Replaces the continuous kernel's parameters (e.g. by adapted ones).
-  void set_params(Params params) { params_ = std::move(params); }
-  /// The mixed kernel.
-  const MK& kernel() const { return kernel_; }
-  /// The bound conditional log density (e.g. to read counters it keeps).
-  F& logdensity() { return logdensity_; }
-
- private:
-  MK kernel_;
-  F logdensity_;
-  Params params_;
-  typename MK::Workspace ws_{};
 };
 
 /// Binds a mixed kernel, its conditional log density and parameters.

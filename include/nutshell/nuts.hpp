@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/integrators.hpp"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/metric.hpp"
@@ -242,6 +243,11 @@ absl::StatusOr<State> init(const Vec& position, F&& logdensity) {
 
 /// The NUTS transition for fixed structural choices.
 struct Kernel {
+  using State = nuts::State;
+  using Params = nuts::Params;
+  using Info = nuts::Info;
+  using Workspace = nuts::Workspace;
+
   Integrator integrator = velocity_verlet;
   /// Stan's max_depth: at most 2^max - 1 integration steps per transition.
   /// Must be in [1, 30].
@@ -257,15 +263,11 @@ struct Kernel {
   absl::Status step_into(const Key& key, const State& state, F& logdensity, const Params& params,
                          State& out, Info& info, Workspace& ws) const;
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensity F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 };
 
@@ -715,44 +717,12 @@ absl::Status Kernel::step_into(const Key& key, const State& state, F& logdensity
 /// `blackjax.nuts(...)`). Holds its own scratch, so one sampler object serves
 /// one chain at a time; copy it for another thread.
 template <LogDensity F>
-class Sampler {
- public:
-  using State = nuts::State;
-  using Info = nuts::Info;
-  Sampler(F logdensity, Params params, Kernel kernel = {})
-      : logdensity_(std::move(logdensity)), params_(std::move(params)), kernel_(kernel) {}
+using Sampler = BoundSampler<Kernel, F, Params>;
 
-  /// Evaluates the log density at the starting position.
-  absl::StatusOr<State> init(const Vec& position) { return nuts::init(position, logdensity_); }
-  /// One transition, allocating the returned state and info.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers; allocation-free once warm.
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  /// The bound tunables.
-  const Params& params() const { return params_; }
-  /// The bound structural options.
-  const Kernel& kernel() const { return kernel_; }
-  /// The bound log density (e.g. to read an evaluation counter).
-  F& logdensity() { return logdensity_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Kernel kernel_;
-  Workspace ws_;
-};
-
-/// Binds a log density, parameters and kernel options.
+/// Binds a log density, NUTS parameters and kernel options.
 template <LogDensity F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params, Kernel kernel = {}) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), std::move(params), kernel);
+  return {std::forward<F>(logdensity), std::move(params), kernel};
 }
 
 }  // namespace nutshell::nuts

@@ -14,8 +14,10 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
+#include "nutshell/metropolis.hpp"
 #include "nutshell/state.hpp"
 #include "nutshell/validation.hpp"
 
@@ -122,16 +124,24 @@ GeneralProposal<std::decay_t<Sample>, std::decay_t<LogQ>> proposal(Sample&& samp
   return {std::forward<Sample>(sample), std::forward<LogQ>(logq)};
 }
 
+/// Scratch reused across transitions (one per chain).
 struct Workspace {
   PositionState proposal;
 };
 
+/// Evaluates the log density at `position`; fails unless it is finite.
 template <LogDensityValue F>
 absl::StatusOr<State> init(const Vec& position, F&& logdensity) {
   return init_position_state(position, logdensity);
 }
 
+/// The Metropolis-Hastings transition; the proposal is an argument of each
+/// call, in the place of other kernels' parameters.
 struct Kernel {
+  using State = rmh::State;
+  using Info = rmh::Info;
+  using Workspace = rmh::Workspace;
+
   /// One Metropolis-Hastings transition into `out` (must not alias `state`).
   /// A throwing proposal log density or log density propagates as an error.
   template <LogDensityValue F, Proposal P>
@@ -167,52 +177,28 @@ struct Kernel {
         }
       }
     }
-    if (std::isnan(log_ratio)) log_ratio = -std::numeric_limits<double>::infinity();
     info.is_divergent = !finite;
-    info.acceptance_rate = std::min(1.0, std::exp(log_ratio));
-    info.is_accepted = finite && uniform(keys[1]) < info.acceptance_rate;
-    assign(out, info.is_accepted ? ws.proposal : state);
+    assign(out, metropolis_accept(keys[1], log_ratio, info) ? ws.proposal : state);
     return absl::OkStatus();
   }
 
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensityValue F, Proposal P>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, P&& proposal) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, proposal, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, proposal);
   }
 };
 
+/// The kernel (it has no structural options; kept for the three-layer API).
 inline Kernel build_kernel() { return Kernel{}; }
 
 /// A log density and proposal bound together (Blackjax's `blackjax.rmh`).
+/// Holds its own scratch: one chain at a time.
 template <LogDensityValue F, Proposal P>
-class Sampler {
- public:
-  using State = rmh::State;
-  using Info = rmh::Info;
-  Sampler(F logdensity, P proposal)
-      : logdensity_(std::move(logdensity)), proposal_(std::move(proposal)) {}
-  absl::StatusOr<State> init(const Vec& position) { return rmh::init(position, logdensity_); }
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return Kernel{}.step_into(key, state, logdensity_, proposal_, out, info, ws_);
-  }
+using Sampler = BoundSampler<Kernel, F, P>;
 
- private:
-  F logdensity_;
-  P proposal_;
-  Workspace ws_;
-};
-
+/// Binds a log density and a proposal (both stored by value).
 template <LogDensityValue F, Proposal P>
 Sampler<std::decay_t<F>, std::decay_t<P>> sampler(F&& logdensity, P&& proposal) {
   return {std::forward<F>(logdensity), std::forward<P>(proposal)};

@@ -254,58 +254,19 @@ PmapResult<PositionRun<typename A::State, typename A::Info>> run_chains(
 // ---------------------------------------------------------------------------
 // A kernel bound to a density and parameters (any kernel)
 
-/// Any kernel with the usual step_into, its log density and parameters bound
-/// together as an in-place SamplingAlgorithm (what hmc::sampler and
-/// nuts::sampler are for their own kernels). Owns its scratch: one per
-/// chain.
+/// What `bind` returns: any adaptable kernel bound to a log density and
+/// parameters, i.e. the library's one bound sampler (kernel_api.hpp), so a
+/// kernel's own `sampler(...)` and `bind` give the same type.
 template <class K, class F>
   requires adaptation::AdaptableKernel<K, F>
-class BoundKernel {
-  using Types = adaptation::KernelTypes<K, F>;
-
- public:
-  using State = typename Types::State;
-  using Info = typename Types::Info;
-  using Params = typename Types::Params;
-
-  /// Binds `kernel` to `logdensity` with fixed `params`.
-  BoundKernel(K kernel, F logdensity, Params params)
-      : kernel_(std::move(kernel)), logdensity_(std::move(logdensity)), params_(std::move(params)) {}
-
-  /// The kernel's initial state at `position` (validated).
-  absl::StatusOr<State> init(const Vec& position) {
-    return adaptation::init_state(kernel_, position, logdensity_);
-  }
-  /// One transition, allocating the returned state and info.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers (`out` must not alias `state`).
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  /// The bound parameters.
-  const Params& params() const { return params_; }
-  /// The bound log density.
-  F& logdensity() { return logdensity_; }
-
- private:
-  K kernel_;
-  F logdensity_;
-  Params params_;
-  typename Types::Workspace ws_{};
-};
+using BoundKernel = BoundSampler<K, F, typename adaptation::KernelTypes<K, F>::Params>;
 
 /// Binds any adaptable kernel, a log density and parameters.
 template <class K, class F>
   requires adaptation::AdaptableKernel<K, std::decay_t<F>>
 BoundKernel<K, std::decay_t<F>> bind(K kernel, F&& logdensity,
                                      typename adaptation::KernelTypes<K, std::decay_t<F>>::Params params) {
-  return BoundKernel<K, std::decay_t<F>>(std::move(kernel), std::forward<F>(logdensity),
-                                         std::move(params));
+  return {std::forward<F>(logdensity), std::move(params), std::move(kernel)};
 }
 
 // ---------------------------------------------------------------------------
@@ -452,7 +413,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   using Info = typename Types::Info;
   ChainOutcome<State, typename Types::Params, Info> out;
   out.start = start;
-  BoundKernel<K, F> alg(kernel, logdensity, start.params);
+  BoundKernel<K, F> alg(logdensity, start.params, kernel);
   ChainOptions o;
   o.thinning = options.thinning;
   o.first_step = start.next_step;

@@ -82,8 +82,19 @@ inline absl::StatusOr<State> init(const Vec& position) { return sgmcmc::init_sta
 /// The SGHMC transition for a given friction (alpha) and gradient-noise
 /// estimate (beta), the structural options of Blackjax's `build_kernel`.
 struct Kernel {
+  using State = sghmc::State;
+  using Info = sghmc::Info;
+  using Workspace = sghmc::Workspace;
+
   double alpha = 0.01;
   double beta = 0.0;
+
+  /// sghmc::init (the estimator is not evaluated), where BoundSampler looks
+  /// for it.
+  template <class E>
+  static absl::StatusOr<State> init(const Vec& position, const E& /*estimator*/) {
+    return sghmc::init(position);
+  }
 
   /// One transition from `state` into `out` (must not alias `state`).
   /// Errors: invalid schedule value, temperature, number of steps, friction,
@@ -139,15 +150,11 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <sgmcmc::StochasticGradient E, class S>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      E& estimator, const Params<S>& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, estimator, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, estimator, params);
   }
 
  private:
@@ -170,48 +177,15 @@ struct Kernel {
 /// (Blackjax's defaults).
 inline Kernel build_kernel(double alpha = 0.01, double beta = 0.0) { return Kernel{alpha, beta}; }
 
-/// An estimator, parameters and kernel options bound together: an ordinary
-/// `SamplingAlgorithm`, since minibatches come from the step key. Holds its
-/// scratch: one chain at a time.
+/// An estimator, SGHMC parameters and kernel options bound together (see
+/// sgmcmc::EstimatorSampler). Holds its scratch: one chain at a time.
 template <sgmcmc::StochasticGradient E, class S = sgmcmc::ConstantStepSize>
-class Sampler {
- public:
-  using State = sghmc::State;
-  using Info = sghmc::Info;
-  /// Takes ownership of copies; the sampler's scratch starts empty.
-  Sampler(E estimator, Params<S> params, Kernel kernel = {})
-      : estimator_(std::move(estimator)), params_(std::move(params)), kernel_(kernel) {}
+using Sampler = sgmcmc::EstimatorSampler<Kernel, E, Params<S>>;
 
-  /// A validated starting state (the estimator is not evaluated).
-  absl::StatusOr<State> init(const Vec& position) const { return sghmc::init(position); }
-  /// One transition, pure in its arguments; allocates the result.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers: what drivers call so steady
-  /// state allocates nothing. `out` must not alias `state`.
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, estimator_, params_, out, info, ws_);
-  }
-  /// The bound parameters.
-  const Params<S>& params() const { return params_; }
-  /// The bound estimator (e.g. to compute a full-data gradient).
-  E& estimator() { return estimator_; }
-
- private:
-  E estimator_;
-  Params<S> params_;
-  Kernel kernel_;
-  Workspace ws_;
-};
-
-/// Binds a gradient estimator, parameters and kernel options.
+/// Binds a gradient estimator, SGHMC parameters and kernel options.
 template <sgmcmc::StochasticGradient E, class S>
 Sampler<std::decay_t<E>, S> sampler(E&& estimator, Params<S> params, Kernel kernel = {}) {
-  return Sampler<std::decay_t<E>, S>(std::forward<E>(estimator), std::move(params), kernel);
+  return {std::forward<E>(estimator), std::move(params), kernel};
 }
 
 }  // namespace nutshell::sghmc

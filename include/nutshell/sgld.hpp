@@ -75,6 +75,17 @@ inline absl::StatusOr<State> init(const Vec& position) { return sgmcmc::init_sta
 
 /// The SGLD transition.
 struct Kernel {
+  using State = sgld::State;
+  using Info = sgld::Info;
+  using Workspace = sgld::Workspace;
+
+  /// sgld::init (the estimator is not evaluated), where BoundSampler looks
+  /// for it.
+  template <class E>
+  static absl::StatusOr<State> init(const Vec& position, const E& /*estimator*/) {
+    return sgld::init(position);
+  }
+
   /// One transition from `state` into `out` (must not alias `state`).
   /// Errors: an invalid schedule value, temperature or preconditioner
   /// dimension, or a throwing gradient. A non-finite new position is never
@@ -114,63 +125,27 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <sgmcmc::StochasticGradient E, class S>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      E& estimator, const Params<S>& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, estimator, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, estimator, params);
   }
 };
 
 /// The SGLD kernel (it has no structural options).
 inline Kernel build_kernel() { return Kernel{}; }
 
-/// An estimator and parameters bound together. Because minibatches come from
-/// the step key, this is an ordinary `SamplingAlgorithm` (Blackjax's SGLD,
-/// which takes the minibatch as an argument, is not). Holds its scratch: one
-/// chain at a time; copy it for another thread.
+/// An estimator and SGLD parameters bound together (see
+/// sgmcmc::EstimatorSampler). Holds its scratch: one chain at a time; copy it
+/// for another thread.
 template <sgmcmc::StochasticGradient E, class S = sgmcmc::ConstantStepSize>
-class Sampler {
- public:
-  using State = sgld::State;
-  using Info = sgld::Info;
-  /// Takes ownership of copies; the sampler's scratch starts empty.
-  Sampler(E estimator, Params<S> params)
-      : estimator_(std::move(estimator)), params_(std::move(params)) {}
+using Sampler = sgmcmc::EstimatorSampler<Kernel, E, Params<S>>;
 
-  /// A validated starting state (the estimator is not evaluated).
-  absl::StatusOr<State> init(const Vec& position) const { return sgld::init(position); }
-  /// One transition, pure in its arguments; allocates the result.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// One transition into caller-owned buffers: what drivers call so steady
-  /// state allocates nothing. `out` must not alias `state`.
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return Kernel{}.step_into(key, state, estimator_, params_, out, info, ws_);
-  }
-  /// The bound parameters.
-  const Params<S>& params() const { return params_; }
-  /// The bound estimator (e.g. to compute a full-data gradient).
-  E& estimator() { return estimator_; }
-
- private:
-  E estimator_;
-  Params<S> params_;
-  Workspace ws_;
-};
-
-/// Binds a gradient estimator and parameters.
+/// Binds a gradient estimator and SGLD parameters.
 template <sgmcmc::StochasticGradient E, class S>
 Sampler<std::decay_t<E>, S> sampler(E&& estimator, Params<S> params) {
-  return Sampler<std::decay_t<E>, S>(std::forward<E>(estimator), std::move(params));
+  return {std::forward<E>(estimator), std::move(params)};
 }
 
 }  // namespace nutshell::sgld

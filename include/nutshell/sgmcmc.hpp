@@ -24,8 +24,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
+#include "nutshell/state.hpp"
 #include "nutshell/types.hpp"
 #include "nutshell/vector_ops.hpp"
 
@@ -270,12 +272,21 @@ struct State {
 
 /// A validated starting state (non-empty, finite position; step 0).
 inline absl::StatusOr<State> init_state(const Vec& position) {
-  if (position.size() == 0) return absl::InvalidArgumentError("initial position is empty");
-  for (std::size_t i = 0; i < position.size(); ++i)
-    if (!std::isfinite(position(i)))
-      return absl::InvalidArgumentError(
-          absl::StrCat("initial position is not finite: entry ", i, " is ", position(i)));
+  if (auto s = nutshell::detail::check_initial_position(position); !s.ok()) return s;
   return State{position, 0};
 }
+
+/// A stochastic-gradient kernel K (sgld, sghmc), its gradient estimator and
+/// parameters bound together: a BoundSampler whose density is an estimator,
+/// reachable under that name. Because minibatches come from the step key,
+/// it is an ordinary `SamplingAlgorithm` (Blackjax's SGLD, which takes the
+/// minibatch as an argument, is not).
+template <class K, StochasticGradient E, class P>
+class EstimatorSampler : public BoundSampler<K, E, P> {
+ public:
+  using BoundSampler<K, E, P>::BoundSampler;
+  /// The bound estimator (e.g. to compute a full-data gradient).
+  E& estimator() { return this->logdensity(); }
+};
 
 }  // namespace nutshell::sgmcmc

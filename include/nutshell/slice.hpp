@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "nutshell/kernel_api.hpp"
 #include "nutshell/key.hpp"
 #include "nutshell/logdensity.hpp"
 #include "nutshell/state.hpp"
@@ -167,6 +168,11 @@ absl::StatusOr<Point1d> update_1d(Eval& eval, double logdensity0, double width,
 
 /// The slice transition.
 struct Kernel {
+  using State = slice::State;
+  using Params = slice::Params;
+  using Info = slice::Info;
+  using Workspace = slice::Workspace;
+
   /// Shrinkage provably ends (the interval closes on the current point, which
   /// is in the slice), so reaching this cap means a non-deterministic density
   /// or a stale cached value: an error rather than an endless loop.
@@ -228,15 +234,11 @@ struct Kernel {
     return absl::OkStatus();
   }
 
-  /// Pure form: returns a new state and info; allocates its outputs.
+  /// Pure form (see pure_step): returns a new state and info, allocated.
   template <LogDensityValue F>
   absl::StatusOr<Transition<State, Info>> operator()(const Key& key, const State& state,
                                                      F&& logdensity, const Params& params) const {
-    Workspace ws;
-    Transition<State, Info> t;
-    auto s = step_into(key, state, logdensity, params, t.state, t.info, ws);
-    if (!s.ok()) return s;
-    return t;
+    return pure_step(*this, key, state, logdensity, params);
   }
 };
 
@@ -246,39 +248,12 @@ inline Kernel build_kernel(int max_shrinkage_steps = 1000) { return Kernel{max_s
 /// A log density and parameters bound together. Holds its own scratch: one
 /// chain at a time.
 template <LogDensityValue F>
-class Sampler {
- public:
-  using State = slice::State;
-  using Info = slice::Info;
-  Sampler(F logdensity, Params params, Kernel kernel = {})
-      : logdensity_(std::move(logdensity)), params_(std::move(params)), kernel_(kernel) {}
+using Sampler = BoundSampler<Kernel, F, Params>;
 
-  /// Evaluates and validates the starting point.
-  absl::StatusOr<State> init(const Vec& position) { return slice::init(position, logdensity_); }
-  /// Pure transition (see Kernel::step_into); allocates its outputs.
-  absl::StatusOr<Transition<State, Info>> step(const Key& key, const State& state) {
-    Transition<State, Info> t;
-    auto s = step_into(key, state, t.state, t.info);
-    if (!s.ok()) return s;
-    return t;
-  }
-  /// Allocation-free transition into `out` (must not alias `state`).
-  absl::Status step_into(const Key& key, const State& state, State& out, Info& info) {
-    return kernel_.step_into(key, state, logdensity_, params_, out, info, ws_);
-  }
-  const Params& params() const { return params_; }
-
- private:
-  F logdensity_;
-  Params params_;
-  Kernel kernel_;
-  Workspace ws_;
-};
-
-/// Binds a log density, parameters and kernel options.
+/// Binds a log density, slice parameters and kernel options.
 template <LogDensityValue F>
 Sampler<std::decay_t<F>> sampler(F&& logdensity, Params params, Kernel kernel = {}) {
-  return Sampler<std::decay_t<F>>(std::forward<F>(logdensity), std::move(params), kernel);
+  return {std::forward<F>(logdensity), std::move(params), kernel};
 }
 
 }  // namespace nutshell::slice
