@@ -105,7 +105,19 @@ TEST(StepSizeSearch, RejectsBadStartAndPropagatesProbeErrors) {
 // With the identity metric one leapfrog step on N(0, s^2) has an energy
 // error that scales with (eps / s)^2, so the step size found scales with s.
 // It lands within a factor 2 of the crossing eps*, by construction of the
-// doubling search, and eps* is of order s.
+// doubling search, and eps* is of order s. But every trial draws a fresh
+// momentum, so the crossing is random, and the search moves in factors of 2
+// from 1, so eps / s takes discrete values (exact powers of two for s = 1 and
+// in whitened units): one leapfrog step is stable for eps < 2 s, but a lucky
+// momentum can still accept past that (in 1-D from x = s / 2 the acceptance
+// at eps = 4 s is >= 0.8 for 8% of momenta), and then the search returns the
+// next doubling. Simulating the search (2e5 runs per case, these start
+// points) gives, for the largest eps / s: 4 with probability 4.5% and 8 with
+// 4e-4 (s = 1); 5.12 with 1.8% and 10.24 with 2e-5 (s = 100); 6.25 with 7e-4
+// and nothing higher (s = 0.01); and in the whitened case 4 with 20%, 8 with
+// 1.8% and 16 with 1.4e-4. The smallest is never below 0.25. So eps / s is
+// checked in [0.1, 8] (failure probability ~2e-4 per key), which still fails
+// when the found step does not follow the scale (the scales span 1e4).
 TEST(StepSizeSearch, LeapfrogProbeScalesWithThePosterior) {
   std::vector<double> found;
   for (double sd : {0.01, 1.0, 100.0}) {
@@ -117,7 +129,7 @@ TEST(StepSizeSearch, LeapfrogProbeScalesWithThePosterior) {
     auto eps = find_reasonable_step_size(make_key(3), 1.0, probe);
     ASSERT_TRUE(eps.ok()) << eps.status();
     EXPECT_GT(*eps / sd, 0.1) << sd;
-    EXPECT_LT(*eps / sd, 4.0) << sd;
+    EXPECT_LE(*eps / sd, 8.0) << sd;
     found.push_back(*eps);
   }
   // A metric equal to the covariance makes every scale look like sd 1.
@@ -128,7 +140,7 @@ TEST(StepSizeSearch, LeapfrogProbeScalesWithThePosterior) {
   auto eps = find_reasonable_step_size(make_key(3), 1.0, probe);
   ASSERT_TRUE(eps.ok());
   EXPECT_GT(*eps, 0.1);
-  EXPECT_LT(*eps, 4.0);
+  EXPECT_LE(*eps, 8.0);
 }
 
 // mala has no metric: the probe is one transition of the kernel itself.

@@ -45,7 +45,15 @@ TEST(WindowAdaptationNuts, AdaptsDiagonalMetricAndStepSizeOn10dScales) {
   ASSERT_TRUE(run.ok()) << run.status();
   double acceptance = 0.0;
   for (const auto& i : run->infos) acceptance += i.acceptance_rate / run->infos.size();
-  EXPECT_NEAR(acceptance, 0.8, 0.1);
+  // Sampling with the final step size exp(x-bar) accepts more than the 0.8
+  // that dual averaging's iterates target: exp(x-bar) lands below the
+  // iterates that averaged 0.8 (a known property of Stan's scheme; fixed-L
+  // HMC after this warmup sits at 0.86-0.91 too). Measured over 20
+  // keys with each of two normal generators (40 runs): mean 0.883, sd 0.017,
+  // range 0.841-0.907. The check is that mean +- 4 sd: it fails for a
+  // mis-targeted adaptation (e.g. target 0.65, or a step left unadapted) and
+  // does not depend on the key.
+  EXPECT_NEAR(acceptance, 0.88, 0.07);
   EXPECT_EQ(run->num_divergent, 0u);
   testing::expect_moments(run->positions, target.mean(), xt::diagonal(target.covariance()), 4.0,
                           "nuts after window adaptation");

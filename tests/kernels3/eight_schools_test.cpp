@@ -81,9 +81,20 @@ TEST_F(EightSchools, MclmcRecoversReferenceMeansWithinBiasBound) {
   const double bound = testing::mclmc_bias_bound(eevpd, dim);
   std::printf("mclmc: step %.3f L %.3f EEVPD %.2e bias bound %.3f sd\n", tuned->params.step_size,
               tuned->params.L, eevpd, bound);
-  // Tuning lands below its 5e-4 target here (1.4e-5): heavy-tailed energy
-  // errors make Blackjax's predictor conservative (see mclmc_tuning.hpp).
-  EXPECT_LT(eevpd, 3.0 * 5e-4);
+  // Where the tuning lands is very key-dependent here: the energy errors are
+  // heavy-tailed, the predictor averages them with a memory of ~n_eff = 150
+  // steps, and EEVPD ~ step^6 amplifies the step's spread six-fold. Over 20
+  // keys with each of two normal generators (40 runs) the sampling EEVPD
+  // ranged from 1e-5 to 3e-2 around the 5e-4 target (log10 mean -2.95, sd
+  // 0.85), so no useful bound on EEVPD holds for every key; the bias bound
+  // above is computed from the measured EEVPD instead, and the means check
+  // held in all 40 runs. The tuned parameters themselves are checked at 4 sd of
+  // that spread: log step size mean 0.232 (step 1.26), sd 0.22, so
+  // [0.52, 3.07]; log L mean 1.215 (L 3.37), sd 0.03, so [2.99, 3.80].
+  EXPECT_GT(tuned->params.step_size, 0.52);
+  EXPECT_LT(tuned->params.step_size, 3.07);
+  EXPECT_GT(tuned->params.L, 2.99);
+  EXPECT_LT(tuned->params.L, 3.80);
   expect_means(run->positions, ref_, bound, "mclmc");
 }
 
