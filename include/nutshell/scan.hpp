@@ -55,6 +55,27 @@ bool info_is_divergent(const Info& info) {
     return false;
   }
 }
+
+/// The one scan loop behind both drivers: runs `num_steps` transitions from
+/// `state` (left holding the final state), counts divergences over all
+/// steps and hands every kept step to `keep(state, info)`.
+template <SamplingAlgorithm A, class Keep>
+absl::Status scan(const Key& key, A& algorithm, typename A::State& state, std::size_t num_steps,
+                  const RunOptions& options, std::size_t& num_divergent, Keep&& keep) {
+  if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
+  // Double buffering: the step reads one state and writes the other.
+  typename A::State next = state;
+  typename A::Info info{};
+  for (std::size_t i = 0; i < num_steps; ++i) {
+    const std::uint64_t global = options.first_step + i;
+    auto s = step_into(algorithm, fold_in(key, global), state, next, info);
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("step ", global, ": ", s.message()));
+    std::swap(state, next);
+    if (info_is_divergent(info)) ++num_divergent;
+    if ((i + 1) % options.thinning == 0) keep(state, info);
+  }
+  return absl::OkStatus();
+}
 }  // namespace detail
 
 /// Runs `num_steps` transitions from `initial_state`, collecting
@@ -69,26 +90,17 @@ auto run_inference_algorithm(const Key& key, A& algorithm,
   using State = typename A::State;
   using Info = typename A::Info;
   using T = std::decay_t<decltype(transform(std::declval<const State&>(), std::declval<const Info&>()))>;
-  if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
   Run<State, Info, T> run;
-  run.values.reserve(num_steps / options.thinning);
-  run.infos.reserve(num_steps / options.thinning);
-  // Double buffering: the step reads one state and writes the other.
-  State current = initial_state, next = initial_state;
-  Info info{};
-  for (std::size_t i = 0; i < num_steps; ++i) {
-    const std::uint64_t global = options.first_step + i;
-    auto s = step_into(algorithm, fold_in(key, global), current, next, info);
-    if (!s.ok())
-      return absl::Status(s.code(), absl::StrCat("step ", global, ": ", s.message()));
-    std::swap(current, next);
-    if (detail::info_is_divergent(info)) ++run.num_divergent;
-    if ((i + 1) % options.thinning == 0) {
-      run.values.push_back(transform(current, info));
-      run.infos.push_back(info);
-    }
-  }
-  run.final_state = std::move(current);
+  const std::size_t kept = options.thinning ? num_steps / options.thinning : 0;
+  run.values.reserve(kept);
+  run.infos.reserve(kept);
+  run.final_state = initial_state;
+  auto s = detail::scan(key, algorithm, run.final_state, num_steps, options, run.num_divergent,
+                        [&](const State& state, const Info& info) {
+                          run.values.push_back(transform(state, info));
+                          run.infos.push_back(info);
+                        });
+  if (!s.ok()) return s;
   run.next_step = options.first_step + num_steps;
   return run;
 }
@@ -101,25 +113,23 @@ absl::StatusOr<PositionRun<typename A::State, typename A::Info>> run_inference_a
     RunOptions options = {}) {
   using State = typename A::State;
   using Info = typename A::Info;
-  if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
   const std::size_t dim = initial_state.position.size();
+  const std::size_t kept = options.thinning ? num_steps / options.thinning : 0;
   PositionRun<State, Info> out;
-  out.positions = Mat::from_shape({num_steps / options.thinning, dim});
+  out.positions = Mat::from_shape({kept, dim});
+  out.infos.reserve(kept);
+  out.final_state = initial_state;
   std::size_t row = 0;
-  auto r = run_inference_algorithm(
-      key, algorithm, initial_state, num_steps,
-      [&](const State& s, const Info&) {
-        if (s.position.size() == dim)
-          std::copy(s.position.begin(), s.position.end(), &out.positions(row, 0));
-        ++row;
-        return 0;
-      },
-      options);
-  if (!r.ok()) return r.status();
-  out.final_state = std::move(r->final_state);
-  out.infos = std::move(r->infos);
-  out.num_divergent = r->num_divergent;
-  out.next_step = r->next_step;
+  auto s = detail::scan(key, algorithm, out.final_state, num_steps, options, out.num_divergent,
+                        [&](const State& state, const Info& info) {
+                          if (state.position.size() == dim)
+                            std::copy(state.position.begin(), state.position.end(),
+                                      &out.positions(row, 0));
+                          ++row;
+                          out.infos.push_back(info);
+                        });
+  if (!s.ok()) return s;
+  out.next_step = options.first_step + num_steps;
   return out;
 }
 
