@@ -15,7 +15,7 @@
 
 #include <unistd.h>
 
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 
 extern "C" void openblas_set_num_threads(int);
 

@@ -51,11 +51,11 @@
 #include "benchmarks/common.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
-#include "nutshell/hmc.hpp"
-#include "nutshell/integrators.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/metric.hpp"
-#include "nutshell/nuts.hpp"
+#include "nutshell/mcmc/hmc.hpp"
+#include "nutshell/core/integrators.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/metric.hpp"
+#include "nutshell/mcmc/nuts.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace nutshell::bench {

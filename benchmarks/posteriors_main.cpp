@@ -49,9 +49,9 @@
 #include "benchmarks/common.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/pmap.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/pmap.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace nutshell::bench {

@@ -28,11 +28,11 @@
 #include "examples/cli.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/summary.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/mixed.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/pmap.hpp"
-#include "nutshell/sample.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/compose/mixed.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/pmap.hpp"
+#include "nutshell/run/sample.hpp"
 
 using nutshell::Key;
 using nutshell::Vec;

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "examples/cli.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/sample.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/sample.hpp"
 
 using nutshell::Mat;
 using nutshell::Vec;

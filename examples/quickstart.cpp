@@ -25,8 +25,8 @@
 
 #include "examples/cli.hpp"
 #include "nutshell/diagnostics/summary.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/sample.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/run/sample.hpp"
 
 using nutshell::Vec;
 

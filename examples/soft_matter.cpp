@@ -25,9 +25,9 @@
 
 #include "examples/cli.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/sample.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/sample.hpp"
 
 using nutshell::Vec;
 

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "nutshell/mala.hpp"
+#include "nutshell/mcmc/mala.hpp"
 #include "tests/support/gaussian.hpp"
 
 namespace nutshell::adaptation {

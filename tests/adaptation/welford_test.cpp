@@ -8,7 +8,7 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "nutshell/adaptation/mass_matrix.hpp"
-#include "nutshell/key.hpp"
+#include "nutshell/core/key.hpp"
 
 namespace nutshell::adaptation {
 namespace {

@@ -10,8 +10,8 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "nutshell/adaptation/window_adaptation.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/scan.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/scan.hpp"
 #include "tests/support/gaussian.hpp"
 #include "tests/support/moments.hpp"
 

@@ -22,9 +22,9 @@
 #include <gtest/gtest.h>
 #include <xtensor-blas/xlinalg.hpp>
 
-#include "nutshell/hmc.hpp"
-#include "nutshell/mala.hpp"
-#include "nutshell/scan.hpp"
+#include "nutshell/mcmc/hmc.hpp"
+#include "nutshell/mcmc/mala.hpp"
+#include "nutshell/run/scan.hpp"
 #include "tests/support/gaussian.hpp"
 #include "tests/support/moments.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "nutshell/key.hpp"
+#include "nutshell/core/key.hpp"
 
 namespace nutshell::adaptation {
 namespace {

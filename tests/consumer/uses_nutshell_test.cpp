@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "nutshell/hmc.hpp"
-#include "nutshell/scan.hpp"
+#include "nutshell/mcmc/hmc.hpp"
+#include "nutshell/run/scan.hpp"
 
 int main() {
   using nutshell::Vec;

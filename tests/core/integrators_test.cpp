@@ -1,4 +1,4 @@
-#include "nutshell/integrators.hpp"
+#include "nutshell/core/integrators.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "nutshell/key.hpp"
+#include "nutshell/core/key.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "nutshell/logdensity.hpp"
+#include "nutshell/core/logdensity.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "nutshell/metric.hpp"
+#include "nutshell/core/metric.hpp"
 
 #include <cmath>
 

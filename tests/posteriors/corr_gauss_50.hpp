@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 #include "tests/posteriors/posterior_base.hpp"
 
 namespace nutshell::posteriors {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "nutshell/key.hpp"
-#include "nutshell/types.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/types.hpp"
 #include "tests/posteriors/reference.hpp"
 
 namespace nutshell::posteriors {

@@ -14,8 +14,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "nutshell/key.hpp"
-#include "nutshell/logdensity.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/logdensity.hpp"
 
 namespace nutshell::posteriors {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 
 namespace nutshell::posteriors {
 

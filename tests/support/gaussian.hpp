@@ -6,7 +6,7 @@
 
 #include <xtensor-blas/xlinalg.hpp>
 
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 
 namespace nutshell::testing {
 

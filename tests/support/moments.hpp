@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 
 namespace nutshell::testing {
 

@@ -13,8 +13,8 @@
 
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
-#include "nutshell/nuts.hpp"
-#include "nutshell/scan.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/scan.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace nutshell {

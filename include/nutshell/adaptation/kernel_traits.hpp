@@ -14,8 +14,8 @@
 
 #include <concepts>
 
-#include "nutshell/kernel_api.hpp"
-#include "nutshell/metric.hpp"
+#include "nutshell/core/kernel_api.hpp"
+#include "nutshell/core/metric.hpp"
 
 namespace nutshell::adaptation {
 

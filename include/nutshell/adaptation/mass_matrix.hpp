@@ -14,9 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "nutshell/adaptation/welford.hpp"
-#include "nutshell/logdensity.hpp"
-#include "nutshell/metric.hpp"
-#include "nutshell/types.hpp"
+#include "nutshell/core/logdensity.hpp"
+#include "nutshell/core/metric.hpp"
+#include "nutshell/core/types.hpp"
 
 namespace nutshell::adaptation {
 

@@ -22,11 +22,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "nutshell/integrators.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/logdensity.hpp"
-#include "nutshell/metric.hpp"
-#include "nutshell/state.hpp"
+#include "nutshell/core/integrators.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/logdensity.hpp"
+#include "nutshell/core/metric.hpp"
+#include "nutshell/core/state.hpp"
 
 namespace nutshell::adaptation {
 

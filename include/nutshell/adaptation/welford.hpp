@@ -15,7 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "nutshell/types.hpp"
+#include "nutshell/core/types.hpp"
 
 namespace nutshell::adaptation {
 

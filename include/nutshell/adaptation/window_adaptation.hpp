@@ -34,9 +34,9 @@
 #include "nutshell/adaptation/kernel_traits.hpp"
 #include "nutshell/adaptation/step_size.hpp"
 #include "nutshell/adaptation/windowed.hpp"
-#include "nutshell/integrators.hpp"
-#include "nutshell/key.hpp"
-#include "nutshell/metric.hpp"
+#include "nutshell/core/integrators.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/metric.hpp"
 
 namespace nutshell::adaptation {
 

@@ -31,7 +31,7 @@
 #include "nutshell/adaptation/dual_averaging.hpp"
 #include "nutshell/adaptation/mass_matrix.hpp"
 #include "nutshell/adaptation/schedule.hpp"
-#include "nutshell/metric.hpp"
+#include "nutshell/core/metric.hpp"
 
 namespace nutshell::adaptation {
 

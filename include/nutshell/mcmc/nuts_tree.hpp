@@ -1,0 +1,368 @@
+// The NUTS tree builder: the Hamiltonian and merge kernels (one fused loop
+// each) and the iterative builder that grows and merges subtrees exactly
+// where Stan's recursion would. nuts.hpp drives it once per transition; the
+// design (iterative tree, slot swapping, keyed choices) is described there.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "nutshell/core/integrators.hpp"
+#include "nutshell/core/kernel_api.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/logdensity.hpp"
+#include "nutshell/core/metric.hpp"
+#include "nutshell/core/state.hpp"
+#include "nutshell/core/validation.hpp"
+#include "nutshell/core/vector_ops.hpp"
+
+#include "nutshell/mcmc/nuts_workspace.hpp"
+
+namespace nutshell::nuts {
+namespace detail {
+
+/// Counters of one trajectory, for the kernel's Info and for exactness tests.
+struct TrajectoryResult {
+  int depth = 0;      ///< completed doublings
+  int num_steps = 0;  ///< integrator steps, rejected subtrees included
+  bool is_divergent = false;
+  bool is_turning = false;
+  double h0 = 0.0;               ///< Hamiltonian at the initial point
+  double log_sum_weight = 0.0;   ///< log sum exp(H0 - H) over the accepted trajectory
+  double sum_metro_prob = 0.0;   ///< sum of min(1, exp(H0 - H)) over all steps
+  bool selected_initial = true;  ///< the sample is the initial point (else ws.sample)
+};
+
+/// log(exp(a) + exp(b)), written as Stan math's log_sum_exp.
+inline double log_add_exp(double a, double b) {
+  if (a == -std::numeric_limits<double>::infinity()) return b;
+  if (a == std::numeric_limits<double>::infinity() && b == std::numeric_limits<double>::infinity())
+    return a;
+  if (a > b) return a + std::log1p(std::exp(b - a));
+  return b + std::log1p(std::exp(a - b));
+}
+
+// The loops below fuse each merge's vector work into one pass and keep
+// several partial sums per dot product: a single running sum is bound by the
+// floating-point add latency, which made these reductions cost more than a
+// cheap gradient.
+
+/// Hamiltonian at `z`, writing its velocity M^-1 p to `v`; +inf when the
+/// energy or the log density is not finite (Stan maps NaN to +inf, which
+/// makes the point divergent). A non-finite gradient needs no separate
+/// check: every integrator ends on a momentum update with it, so it reaches
+/// the kinetic energy.
+inline double hamiltonian(const Metric& metric, const IntegratorState& z, double* v,
+                          Vec& dense_scratch) {
+  const std::size_t n = z.position.size();
+  const double* __restrict p = z.momentum.data();
+  // Identity and diagonal metrics are the common case: scale p into v in the
+  // same pass as the energy sum (the identity's diagonal is ones).
+  const double* __restrict d = nullptr;
+  if (metric.kind() == Metric::Kind::kDense) {
+    metric.velocity(z.momentum, dense_scratch);
+    std::copy(dense_scratch.begin(), dense_scratch.end(), v);
+  } else {
+    d = metric.inverse_mass_diagonal().data();
+  }
+  double k0 = 0.0, k1 = 0.0, k2 = 0.0, k3 = 0.0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (d) {
+      v[i] = d[i] * p[i];
+      v[i + 1] = d[i + 1] * p[i + 1];
+      v[i + 2] = d[i + 2] * p[i + 2];
+      v[i + 3] = d[i + 3] * p[i + 3];
+    }
+    k0 += p[i] * v[i];
+    k1 += p[i + 1] * v[i + 1];
+    k2 += p[i + 2] * v[i + 2];
+    k3 += p[i + 3] * v[i + 3];
+  }
+  for (; i < n; ++i) {
+    if (d) v[i] = d[i] * p[i];
+    k0 += p[i] * v[i];
+  }
+  const double h = -z.logdensity + 0.5 * ((k0 + k2) + (k1 + k3));
+  return std::isfinite(z.logdensity) && !std::isnan(h) ? h
+                                                       : std::numeric_limits<double>::infinity();
+}
+
+/// Merge of two single leaves (near: momentum `p_near`, velocity `v_near`;
+/// far: `p_far`, `v_far`): writes rho = p_near + p_far and the far momentum,
+/// and returns Stan's criterion. For two leaves Stan's three checks coincide:
+/// each spans the pair.
+inline bool merge_leaves(std::size_t n, double* __restrict rho, double* __restrict p_end,
+                         const double* __restrict p_near, const double* __restrict v_near,
+                         const double* __restrict p_far, const double* __restrict v_far) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const double r0 = p_near[i] + p_far[i];
+    const double r1 = p_near[i + 1] + p_far[i + 1];
+    const double r2 = p_near[i + 2] + p_far[i + 2];
+    const double r3 = p_near[i + 3] + p_far[i + 3];
+    rho[i] = r0;
+    rho[i + 1] = r1;
+    rho[i + 2] = r2;
+    rho[i + 3] = r3;
+    p_end[i] = p_far[i];
+    p_end[i + 1] = p_far[i + 1];
+    p_end[i + 2] = p_far[i + 2];
+    p_end[i + 3] = p_far[i + 3];
+    a0 += v_near[i] * r0;
+    a1 += v_near[i + 1] * r1;
+    a2 += v_near[i + 2] * r2;
+    a3 += v_near[i + 3] * r3;
+    b0 += v_far[i] * r0;
+    b1 += v_far[i + 1] * r1;
+    b2 += v_far[i + 2] * r2;
+    b3 += v_far[i + 3] * r3;
+  }
+  for (; i < n; ++i) {
+    const double r = p_near[i] + p_far[i];
+    rho[i] = r;
+    p_end[i] = p_far[i];
+    a0 += v_near[i] * r;
+    b0 += v_far[i] * r;
+  }
+  a0 += a2;
+  a1 += a3;
+  b0 += b2;
+  b1 += b3;
+  return a0 + a1 > 0.0 && b0 + b1 > 0.0;
+}
+
+/// Merge of subtree `near` (nearer the initial point) with `far`: rho_near
+/// becomes the sum, and the result is Stan's three checks (PR #2800): around
+/// the whole span, the near half plus the far half's first point, and the
+/// far half plus the near half's last point. Each holds when both end
+/// velocities have a positive dot product with the summed momentum; written
+/// as "> 0" so a NaN counts as a U-turn, as in Stan.
+inline bool merge_subtrees(std::size_t n, double* __restrict rho_near,
+                           const double* __restrict v_near_beg, const double* __restrict p_near_end,
+                           const double* __restrict v_near_end, const double* __restrict rho_far,
+                           const double* __restrict p_far_beg, const double* __restrict v_far_beg,
+                           const double* __restrict v_far_end) {
+  // Two interleaved partial sums (suffix 0 and 1) per dot product.
+  double wn0 = 0.0, wf0 = 0.0, nn0 = 0.0, nf0 = 0.0, fn0 = 0.0, ff0 = 0.0;
+  double wn1 = 0.0, wf1 = 0.0, nn1 = 0.0, nf1 = 0.0, fn1 = 0.0, ff1 = 0.0;
+  std::size_t i = 0;
+  for (; i + 2 <= n; i += 2) {
+    {
+      const double join_near = rho_near[i] + p_far_beg[i];  // near half + far's first point
+      const double join_far = rho_far[i] + p_near_end[i];   // far half + near's last point
+      const double whole = rho_near[i] + rho_far[i];
+      rho_near[i] = whole;
+      wn0 += v_near_beg[i] * whole;
+      wf0 += v_far_end[i] * whole;
+      nn0 += v_near_beg[i] * join_near;
+      nf0 += v_far_beg[i] * join_near;
+      fn0 += v_near_end[i] * join_far;
+      ff0 += v_far_end[i] * join_far;
+    }
+    {
+      const std::size_t k = i + 1;
+      const double join_near = rho_near[k] + p_far_beg[k];
+      const double join_far = rho_far[k] + p_near_end[k];
+      const double whole = rho_near[k] + rho_far[k];
+      rho_near[k] = whole;
+      wn1 += v_near_beg[k] * whole;
+      wf1 += v_far_end[k] * whole;
+      nn1 += v_near_beg[k] * join_near;
+      nf1 += v_far_beg[k] * join_near;
+      fn1 += v_near_end[k] * join_far;
+      ff1 += v_far_end[k] * join_far;
+    }
+  }
+  if (i < n) {
+    const double join_near = rho_near[i] + p_far_beg[i];
+    const double join_far = rho_far[i] + p_near_end[i];
+    const double whole = rho_near[i] + rho_far[i];
+    rho_near[i] = whole;
+    wn0 += v_near_beg[i] * whole;
+    wf0 += v_far_end[i] * whole;
+    nn0 += v_near_beg[i] * join_near;
+    nf0 += v_far_beg[i] * join_near;
+    fn0 += v_near_end[i] * join_far;
+    ff0 += v_far_end[i] * join_far;
+  }
+  const double whole_near = wn0 + wn1, whole_far = wf0 + wf1;
+  const double join_near_near = nn0 + nn1, join_near_far = nf0 + nf1;
+  const double join_far_near = fn0 + fn1, join_far_far = ff0 + ff1;
+  return whole_near > 0.0 && whole_far > 0.0 && join_near_near > 0.0 && join_near_far > 0.0 &&
+         join_far_near > 0.0 && join_far_far > 0.0;
+}
+
+inline void store_proposal(const IntegratorState& z, double energy, Workspace::Proposal& p) {
+  std::copy(z.position.begin(), z.position.end(), p.position);
+  std::copy(z.logdensity_grad.begin(), z.logdensity_grad.end(), p.logdensity_grad);
+  p.logdensity = z.logdensity;
+  p.energy = energy;
+}
+
+/// Why a subtree stopped growing.
+enum class Subtree { kValid, kDivergent, kTurning };
+
+/// Builds subtrees and merges them into the trajectory. Holds references
+/// only; one per transition.
+template <LogDensity F, TreeChoices C>
+class TreeBuilder {
+ public:
+  TreeBuilder(const Integrator& integrator, double divergence_threshold, F& logdensity,
+              const Metric& metric, double step_size, C& choices, Workspace& ws,
+              TrajectoryResult& result)
+      : integrator_(integrator),
+        divergence_threshold_(divergence_threshold),
+        f_(logdensity),
+        metric_(metric),
+        step_size_(step_size),
+        choices_(choices),
+        ws_(ws),
+        r_(result),
+        n_(ws.ends[0].position.size()) {}
+
+  /// Grows a subtree of 2^height leaves from the trajectory end `side`
+  /// (0 backward, 1 forward), integrating that end onwards in place. On
+  /// kValid, `*result` is the subtree (a slot of ws.nodes that the caller may
+  /// clobber).
+  absl::Status build_subtree(int expansion, int height, int side, Subtree& outcome,
+                             Workspace::Node*& result) {
+    const double eps = side == 1 ? step_size_ : -step_size_;
+    IntegratorState& z = ws_.ends[side];
+    const std::uint64_t num_leaves = std::uint64_t{1} << height;
+    for (std::uint64_t i = 0; i < num_leaves; ++i) {
+      // nodes[0] is free for an even leaf (bit 0 of i is clear); an odd leaf
+      // merges into the single leaf waiting there, whose v_end is unused.
+      Workspace::Node& slot = ws_.nodes[0];
+      const bool even = (i & 1) == 0;
+      double h = 0.0;
+      if (auto s = leapfrog(z, eps, even ? slot.v_beg : slot.v_end, h); !s.ok()) return s;
+      if (h - r_.h0 > divergence_threshold_) {
+        outcome = Subtree::kDivergent;
+        return absl::OkStatus();
+      }
+      const double log_w = r_.h0 - h;
+      if (even) {
+        std::copy(z.momentum.begin(), z.momentum.end(), slot.p_beg);
+        store_proposal(z, h, slot.proposal);
+        slot.log_weight = log_w;
+        if (height == 0) {
+          std::copy(z.momentum.begin(), z.momentum.end(), slot.rho);
+          std::copy(z.momentum.begin(), z.momentum.end(), slot.p_end);
+          std::copy(slot.v_beg, slot.v_beg + n_, slot.v_end);
+          result = &slot;
+          outcome = Subtree::kValid;
+          return absl::OkStatus();
+        }
+        continue;
+      }
+      // One merge per trailing one bit of i, as Stan's recursion unwinds.
+      if (!merge_leaf(expansion, i, slot, z, log_w, h)) {
+        outcome = Subtree::kTurning;
+        return absl::OkStatus();
+      }
+      int level = 1;  // the merged node has 2^level leaves, in nodes[level - 1]
+      while ((i >> level) & 1) {
+        const std::uint64_t boundary = i + 1 - (std::uint64_t{1} << level);
+        if (!merge_nodes(expansion, boundary, ws_.nodes[level], ws_.nodes[level - 1])) {
+          outcome = Subtree::kTurning;
+          return absl::OkStatus();
+        }
+        ++level;
+      }
+      if (level == height) {
+        result = &ws_.nodes[level - 1];
+        outcome = Subtree::kValid;
+        return absl::OkStatus();
+      }
+      // Park the node as the pending left sibling at its height; that slot is
+      // free because bit `level` of i is clear.
+      std::swap(ws_.nodes[level - 1], ws_.nodes[level]);
+    }
+    outcome = Subtree::kValid;  // unreachable: the last leaf returns above
+    return absl::OkStatus();
+  }
+
+  /// Biased progressive sampling of the new subtree `sub` against the
+  /// trajectory, then the top-level criterion. Returns false on a U-turn.
+  bool merge_into_trajectory(int expansion, int side, Workspace::Node& sub) {
+    if (sub.log_weight > r_.log_sum_weight ||
+        choices_.merge_uniform(expansion) < std::exp(sub.log_weight - r_.log_sum_weight)) {
+      std::swap(ws_.sample, sub.proposal);
+      r_.selected_initial = false;
+    }
+    r_.log_sum_weight = log_add_exp(r_.log_sum_weight, sub.log_weight);
+    // The old trajectory is the near half: its "beginning" is the end away
+    // from the new subtree.
+    const int other = 1 - side;
+    const bool ok = merge_subtrees(n_, ws_.rho, ws_.end_v[other], ws_.end_p[side], ws_.end_v[side],
+                                   sub.rho, sub.p_beg, sub.v_beg, sub.v_end);
+    std::swap(ws_.end_p[side], sub.p_end);
+    std::swap(ws_.end_v[side], sub.v_end);
+    return ok;
+  }
+
+ private:
+  // One integrator step of `z`; `h` is the new Hamiltonian (+inf when not
+  // finite) and `v` receives the new velocity.
+  absl::Status leapfrog(IntegratorState& z, double eps, double* v, double& h) {
+    auto s = integrate_step(integrator_, metric_, f_, z, eps, ws_.velocity);
+    if (!s.ok()) return s;
+    ++r_.num_steps;
+    h = hamiltonian(metric_, z, v, ws_.dense_v);
+    const double delta = r_.h0 - h;
+    r_.sum_metro_prob += delta > 0.0 ? 1.0 : std::exp(delta);
+    return absl::OkStatus();
+  }
+
+  // Merges the leaf just built (index i, odd; velocity already in
+  // left.v_end) into the single leaf `left`.
+  bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
+                  double log_w, double h) {
+    const double log_sum = log_add_exp(left.log_weight, log_w);
+    if (log_w > log_sum || choices_.subtree_uniform(expansion, i) < std::exp(log_w - log_sum))
+      store_proposal(z, h, left.proposal);
+    left.log_weight = log_sum;
+    return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
+                        left.v_end);
+  }
+
+  // Merges `right` into its left sibling `left` (uniform progressive
+  // sampling and the three checks); the result is left in `left`.
+  bool merge_nodes(int expansion, std::uint64_t boundary, Workspace::Node& left,
+                   Workspace::Node& right) {
+    const double log_sum = log_add_exp(left.log_weight, right.log_weight);
+    if (right.log_weight > log_sum ||
+        choices_.subtree_uniform(expansion, boundary) < std::exp(right.log_weight - log_sum))
+      std::swap(left.proposal, right.proposal);
+    left.log_weight = log_sum;
+    const bool ok = merge_subtrees(n_, left.rho, left.v_beg, left.p_end, left.v_end, right.rho,
+                                   right.p_beg, right.v_beg, right.v_end);
+    std::swap(left.p_end, right.p_end);
+    std::swap(left.v_end, right.v_end);
+    return ok;
+  }
+
+  const Integrator& integrator_;
+  double divergence_threshold_;
+  F& f_;
+  const Metric& metric_;
+  double step_size_;
+  C& choices_;
+  Workspace& ws_;
+  TrajectoryResult& r_;
+  std::size_t n_;
+};
+
+}  // namespace detail
+}  // namespace nutshell::nuts

@@ -1,0 +1,168 @@
+// Checkpoint files (atomic write through a temporary, read) and the fields of
+// the library's types (keys, metrics, states, vectors).
+#include "nutshell/run/checkpoint.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "absl/strings/str_format.h"
+
+namespace nutshell::checkpoint {
+
+absl::Status Record::write_file(const std::string& path) const {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f)
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot write checkpoint '", tmp, "': ", std::strerror(errno)));
+    const std::string text = serialize();
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f)
+      return absl::DataLossError(
+          absl::StrCat("writing checkpoint '", tmp, "' failed: ", std::strerror(errno)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return absl::PermissionDeniedError(absl::StrCat("cannot rename checkpoint '", tmp, "' to '",
+                                                    path, "': ", std::strerror(errno)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Record> Record::read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return absl::NotFoundError(
+        absl::StrCat("cannot open checkpoint '", path, "': ", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  auto r = parse(ss.str());
+  if (!r.ok()) return absl::Status(r.status().code(), absl::StrCat(path, ": ", r.status().message()));
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Library types
+
+void write_fields(Record& r, const std::string& prefix, const Key& key) {
+  r.set_u64s(prefix, {key.words[0], key.words[1]});
+}
+
+absl::Status read_fields(const Record& r, const std::string& prefix, Key& key) {
+  auto w = r.get_u64s(prefix);
+  if (!w.ok()) return w.status();
+  if (w->size() != 2)
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint field '", prefix, "' should hold the key's 2 words"));
+  key.words = {(*w)[0], (*w)[1]};
+  return absl::OkStatus();
+}
+
+void write_fields(Record& r, const std::string& prefix, const Metric& m) {
+  switch (m.kind()) {
+    case Metric::Kind::kIdentity:
+      r.set_string(prefix + ".kind", "identity");
+      r.set_u64(prefix + ".dim", m.dim());
+      break;
+    case Metric::Kind::kDiagonal:
+      r.set_string(prefix + ".kind", "diagonal");
+      r.set(prefix + ".values", m.inverse_mass_diagonal());
+      break;
+    case Metric::Kind::kDense:
+      r.set_string(prefix + ".kind", "dense");
+      r.set(prefix + ".values", m.inverse_mass_matrix());
+      break;
+  }
+}
+
+absl::Status read_fields(const Record& r, const std::string& prefix, Metric& m) {
+  auto kind = r.get_string(prefix + ".kind");
+  if (!kind.ok()) return kind.status();
+  absl::StatusOr<Metric> out = absl::UnknownError("");
+  if (*kind == "identity") {
+    auto d = r.get_u64(prefix + ".dim");
+    if (!d.ok()) return d.status();
+    out = Metric::identity(*d);
+  } else if (*kind == "diagonal") {
+    auto v = r.get_vec(prefix + ".values");
+    if (!v.ok()) return v.status();
+    out = Metric::diagonal(*v);
+  } else if (*kind == "dense") {
+    auto v = r.get_mat(prefix + ".values");
+    if (!v.ok()) return v.status();
+    out = Metric::dense(*v);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint field '", prefix, ".kind' is '", *kind,
+                     "', expected identity, diagonal or dense"));
+  }
+  if (!out.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint field '", prefix, "': ", out.status().message()));
+  m = *std::move(out);
+  return absl::OkStatus();
+}
+
+void write_fields(Record& r, const std::string& prefix, const Vec& v) { r.set(prefix, v); }
+
+absl::Status read_fields(const Record& r, const std::string& prefix, Vec& v) {
+  auto x = r.get_vec(prefix);
+  if (!x.ok()) return x.status();
+  v = *std::move(x);
+  return absl::OkStatus();
+}
+
+void write_fields(Record& r, const std::string& prefix, double v) { r.set(prefix, v); }
+
+absl::Status read_fields(const Record& r, const std::string& prefix, double& v) {
+  auto x = r.get_double(prefix);
+  if (!x.ok()) return x.status();
+  v = *x;
+  return absl::OkStatus();
+}
+
+void write_fields(Record& r, const std::string& prefix, const GradientState& s) {
+  r.set(prefix + ".position", s.position);
+  r.set(prefix + ".logdensity", s.logdensity);
+  r.set(prefix + ".logdensity_grad", s.logdensity_grad);
+}
+
+absl::Status read_fields(const Record& r, const std::string& prefix, GradientState& s) {
+  auto x = r.get_vec(prefix + ".position");
+  if (!x.ok()) return x.status();
+  auto lp = r.get_double(prefix + ".logdensity");
+  if (!lp.ok()) return lp.status();
+  auto g = r.get_vec(prefix + ".logdensity_grad");
+  if (!g.ok()) return g.status();
+  if (g->size() != x->size())
+    return absl::InvalidArgumentError(absl::StrCat("checkpoint's gradient has ", g->size(),
+                                                   " entries but its position has ", x->size()));
+  s.position = *std::move(x);
+  s.logdensity = *lp;
+  s.logdensity_grad = *std::move(g);
+  return absl::OkStatus();
+}
+
+void write_fields(Record& r, const std::string& prefix, const PositionState& s) {
+  r.set(prefix + ".position", s.position);
+  r.set(prefix + ".logdensity", s.logdensity);
+}
+
+absl::Status read_fields(const Record& r, const std::string& prefix, PositionState& s) {
+  auto x = r.get_vec(prefix + ".position");
+  if (!x.ok()) return x.status();
+  auto lp = r.get_double(prefix + ".logdensity");
+  if (!lp.ok()) return lp.status();
+  s.position = *std::move(x);
+  s.logdensity = *lp;
+  return absl::OkStatus();
+}
+
+}  // namespace nutshell::checkpoint

@@ -1,0 +1,79 @@
+// The README's code samples, compiled and run, so a user who copies them gets
+// code that works. Keep in step with README.md.
+#include <iostream>
+
+#include <gtest/gtest.h>
+
+#include "nutshell/adaptation/window_adaptation.hpp"
+#include "nutshell/diagnostics/summary.hpp"
+#include "nutshell/mcmc/hmc.hpp"
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/sample.hpp"
+#include "nutshell/run/scan.hpp"
+
+namespace {
+
+using nutshell::Vec;
+
+auto logdensity = [](const Vec& x, Vec& grad) {
+  grad = -x;
+  return -0.5 * xt::sum(x * x)();
+};
+
+TEST(Readme, AFirstSampler) {
+  auto state = nutshell::hmc::init(Vec{1.0, -1.0}, logdensity);
+  ASSERT_TRUE(state.ok());
+  auto kernel = nutshell::hmc::build_kernel();
+  nutshell::hmc::Params params{0.3, nutshell::Metric::identity(2), 10};
+  auto key = nutshell::make_key(42);
+  auto next = kernel(key, *state, logdensity, params);
+  ASSERT_TRUE(next.ok());
+  auto [new_state, info] = *next;
+  EXPECT_EQ(new_state.position.size(), 2u);
+  EXPECT_EQ(info.num_integration_steps, 10);
+
+  auto sampler = nutshell::hmc::sampler(logdensity, params);
+  auto run = nutshell::run_inference_algorithm(key, sampler, *state, 1000);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->positions.shape(0), 1000u);
+  EXPECT_EQ(run->infos.size(), 1000u);
+}
+
+TEST(Readme, TheCommonCase) {
+  nutshell::SampleOptions options;
+  options.names = {"mu", "log_tau"};
+  options.progress_bar = false;
+  auto draws = nutshell::sample(nutshell::make_key(0), logdensity, Vec{0.0, 0.0}, options);
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  EXPECT_TRUE(draws->status.ok());
+  ASSERT_TRUE(draws->summary.ok());
+  if (draws->summary.ok()) std::cout << *draws->summary;
+  EXPECT_EQ(draws->positions.shape(0), 4u);
+  EXPECT_EQ(draws->positions.shape(1), 1000u);
+  EXPECT_EQ(draws->summary->rows[0].name, "mu");
+  EXPECT_LT(draws->summary->rows[0].rhat, 1.01);
+}
+
+TEST(Readme, ThePiecesBlackjaxStyle) {
+  using namespace nutshell;
+  const Vec initial_position{1.0, 2.0};
+  auto [warmup_key, sample_key] = split<2>(make_key(0));
+  auto warmup = adaptation::window_adaptation(nuts::build_kernel(), logdensity);
+  auto adapted = warmup.run(warmup_key, initial_position, 1000);
+  ASSERT_TRUE(adapted.ok()) << adapted.status();
+  auto sampler = nuts::sampler(logdensity, adapted->parameters);
+  auto run = run_inference_algorithm(sample_key, sampler, adapted->state, 1000);
+  ASSERT_TRUE(run.ok());
+
+  // Diagnostics section.
+  nutshell::diagnostics::Draws draws = nutshell::diagnostics::Draws::from_shape({1, 1000, 2});
+  xt::view(draws, 0, xt::all(), xt::all()) = run->positions;
+  auto rhat = nutshell::diagnostics::rhat(draws);
+  auto bulk = nutshell::diagnostics::ess_bulk(draws);
+  auto table = nutshell::diagnostics::summary(draws, run->num_divergent, {"a", "b"});
+  ASSERT_TRUE(rhat.ok() && bulk.ok() && table.ok());
+  std::cout << *table;
+  EXPECT_GT((*bulk)(0), 200.0);
+}
+
+}  // namespace
