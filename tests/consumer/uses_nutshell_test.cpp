@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "nutshell/mcmc/hmc.hpp"
-#include "nutshell/run/scan.hpp"
+// The umbrella header: a user who wants everything includes this one file.
+#include "nutshell/nutshell.hpp"
 
 int main() {
   using nutshell::Vec;
