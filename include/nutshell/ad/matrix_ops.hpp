@@ -20,6 +20,7 @@
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_var.hpp"
 #include "nutshell/ad/var.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 
 namespace nutshell::ad {
 
@@ -27,7 +28,8 @@ namespace nutshell::ad {
 
 /// y = A x (A is rows x cols, x has cols entries); generic version.
 template <class TA, class TX>
-  requires(!(std::is_same_v<TA, var> || std::is_same_v<TX, var>))
+  requires(!(std::is_same_v<TA, var> || std::is_same_v<TX, var>) &&
+           !(std::is_same_v<TA, double> && std::is_same_v<TX, double>))
 auto matvec(MatrixView<const TA> a, std::span<const TX> x) {
   using R = std::conditional_t<std::is_same_v<TA, double>, TX, TA>;
   std::span<R> y = arena_vector<R>(a.rows);
@@ -37,6 +39,14 @@ auto matvec(MatrixView<const TA> a, std::span<const TX> x) {
     y[i] = s;
   }
   return std::span<const R>(y);
+}
+
+/// y = A x, all data: the same SIMD kernel as the var overloads, so the
+/// value-only path and the gradient path give bitwise the same values.
+inline std::span<const double> matvec(MatrixView<const double> a, std::span<const double> x) {
+  double* y = arena_alloc<double>(a.rows);
+  kernels::gemv(a.data, a.rows, a.cols, x.data(), y);
+  return {y, a.rows};
 }
 
 namespace detail {
@@ -50,12 +60,10 @@ struct matvec_dv_vari final : chain_vari {
       : chain_vari(0.0), a(a_), rows(r), cols(c), x(x_), y(y_) {}
   void chain() override {
     double* xbar = arena_alloc<double>(cols);
+    double* ybar = arena_alloc<double>(rows);
     std::fill(xbar, xbar + cols, 0.0);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const double yb = y[i].adj_;
-      const double* row = a + i * cols;
-      for (std::size_t j = 0; j < cols; ++j) xbar[j] += row[j] * yb;
-    }
+    for (std::size_t i = 0; i < rows; ++i) ybar[i] = y[i].adj_;
+    kernels::gemv_t_add(a, rows, cols, ybar, xbar);
     for (std::size_t j = 0; j < cols; ++j) x[j]->adj_ += xbar[j];
   }
 };
@@ -90,13 +98,10 @@ inline vari** arena_varis(const var* x, std::size_t n) {
 
 /// y = A x with data A (referenced, see the lifetime note above): one node.
 inline std::span<const var> matvec(MatrixView<const double> a, std::span<const var> x) {
+  double* xv = arena_alloc<double>(a.cols);
+  for (std::size_t j = 0; j < a.cols; ++j) xv[j] = x[j].val();
   double* yv = arena_alloc<double>(a.rows);
-  for (std::size_t i = 0; i < a.rows; ++i) {
-    const double* row = a.data + i * a.cols;
-    double s = 0.0;
-    for (std::size_t j = 0; j < a.cols; ++j) s += row[j] * x[j].val();
-    yv[i] = s;
-  }
+  kernels::gemv(a.data, a.rows, a.cols, xv, yv);
   var* y = detail::arena_leaves(yv, a.rows);
   new detail::matvec_dv_vari(a.data, a.rows, a.cols, detail::arena_varis(x.data(), x.size()),
                              a.rows ? y[0].vi_ : nullptr);
@@ -105,12 +110,12 @@ inline std::span<const var> matvec(MatrixView<const double> a, std::span<const v
 
 /// y = A x with var A and var x: one node.
 inline std::span<const var> matvec(MatrixView<const var> a, std::span<const var> x) {
+  double* av = arena_alloc<double>(a.rows * a.cols);
+  for (std::size_t k = 0; k < a.rows * a.cols; ++k) av[k] = a.data[k].val();
+  double* xv = arena_alloc<double>(a.cols);
+  for (std::size_t j = 0; j < a.cols; ++j) xv[j] = x[j].val();
   double* yv = arena_alloc<double>(a.rows);
-  for (std::size_t i = 0; i < a.rows; ++i) {
-    double s = 0.0;
-    for (std::size_t j = 0; j < a.cols; ++j) s += a(i, j).val() * x[j].val();
-    yv[i] = s;
-  }
+  kernels::gemv(av, a.rows, a.cols, xv, yv);
   var* y = detail::arena_leaves(yv, a.rows);
   new detail::matvec_vv_vari(a.rows, a.cols, detail::arena_varis(a.data, a.rows * a.cols),
                              detail::arena_varis(x.data(), x.size()), a.rows ? y[0].vi_ : nullptr);
