@@ -104,4 +104,24 @@ double sum_log1p_exp(const double* x, std::size_t n, double* partials) {
   return s;
 }
 
+void exp_quad_lower(const double* x, std::size_t n, double a2, double scale, double* k) {
+  for (std::size_t i = 0; i < n; ++i) {
+    double* row = k + i * (i + 1) / 2;
+    const double xi = x[i];
+    std::size_t j = 0;
+#if XSIMD_WITH_AVX2
+    const Batch bxi(xi), bs(scale), ba(a2);
+    for (; j + kW <= i; j += kW) {
+      const Batch d = bxi - Batch::load_unaligned(x + j);
+      (ba * xsimd::exp(bs * (d * d))).store_unaligned(row + j);
+    }
+#endif
+    for (; j < i; ++j) {
+      const double d = xi - x[j];
+      row[j] = a2 * std::exp(scale * (d * d));
+    }
+    row[i] = a2;
+  }
+}
+
 }  // namespace nutshell::ad::kernels

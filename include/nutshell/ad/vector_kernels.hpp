@@ -17,4 +17,8 @@ void gemv_t_add(const double* a, std::size_t rows, std::size_t cols, const doubl
 /// `partials` when that is not null.
 double sum_log1p_exp(const double* x, std::size_t n, double* partials);
 
+/// The lower triangle of K(i, j) = a2 exp(scale (x_i - x_j)^2), packed by
+/// rows into `k` (n (n + 1) / 2 entries; the diagonal is a2).
+void exp_quad_lower(const double* x, std::size_t n, double a2, double scale, double* k);
+
 }  // namespace nutshell::ad::kernels
