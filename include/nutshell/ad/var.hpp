@@ -153,7 +153,10 @@ inline void grad(const var& root, Tape::Mark from) {
 }
 
 // ---- arithmetic ----------------------------------------------------------
+// Each operator records one node with its partials (1, -1, the other
+// operand's value, ...); the value is computed exactly as for doubles.
 
+/// Unary plus: the same var, no node.
 inline var operator+(const var& a) { return a; }
 inline var operator-(const var& a) { return make_unary(-a.val(), a, -1.0); }
 inline var operator+(const var& a, const var& b) {
@@ -191,6 +194,8 @@ inline var& var::operator/=(const var& b) { return *this = *this / b; }
 inline var& var::operator/=(double b) { return *this = *this / b; }
 
 // ---- comparisons, on values ------------------------------------------------
+// Comparisons read values only and record nothing (branching on a value is
+// how models select a formula; the derivative follows the chosen branch).
 
 #define NUTSHELL_AD_VAR_COMPARE(OP)                                                    \
   inline bool operator OP(const var& a, const var& b) { return a.val() OP b.val(); } \
