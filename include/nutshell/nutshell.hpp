@@ -63,3 +63,5 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
+
+#include "nutshell/ad/ad.hpp"
