@@ -116,7 +116,9 @@ void check_all_masks(const std::string& label, Full full, Propto propto, std::ve
     const double full1 = dist_testing::ad_gradient(f, x, g);
     const double propto1 = dist_testing::ad_gradient(fp, x, g);
     EXPECT_NEAR(full0 - propto0, full1 - propto1, 1e-10) << label << " mask " << M;
-    if constexpr (M == 0u) EXPECT_EQ(static_cast<double>(fp(std::span<const double>(x0))), 0.0) << label;
+    if constexpr (M == 0u) {
+      EXPECT_EQ(static_cast<double>(fp(std::span<const double>(x0))), 0.0) << label;
+    }
   });
 }
 

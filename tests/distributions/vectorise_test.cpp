@@ -29,9 +29,10 @@ void expect_vector_is_sum(const std::string& label, V vec, S scal, const std::ve
   const double s = ad_gradient(scal, x, gs);
   EXPECT_NEAR(v, s, 1e-12 * std::max(1.0, std::abs(s))) << label;
   // (With propto and only doubles, everything is dropped.)
-  if (!propto)
+  if (!propto) {
     EXPECT_NEAR(static_cast<double>(vec(std::span<const double>(x))), v, 1e-12 * std::max(1.0, std::abs(v)))
         << label;
+  }
   for (std::size_t i = 0; i < x.size(); ++i)
     EXPECT_NEAR(gv[i], gs[i], 1e-11 * std::max(1.0, std::abs(gs[i]))) << label << " coordinate " << i;
   EXPECT_EQ(nodes_recorded(vec, x), 1u) << label;
