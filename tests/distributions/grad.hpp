@@ -46,7 +46,10 @@ double ad_gradient(F& f, const std::vector<double>& x, std::vector<double>& g) {
 /// Central finite difference of f (with T = double) along coordinate i.
 template <class F>
 double finite_difference(F& f, std::vector<double> x, std::size_t i) {
-  const double h = 1e-6 * std::max(1.0, std::abs(x[i]));
+  // The step never reaches across zero (a positive argument near 0 stays
+  // positive).
+  double h = 1e-6 * std::max(1.0, std::abs(x[i]));
+  if (x[i] != 0.0) h = std::min(h, 1e-3 * std::abs(x[i]));
   const double x0 = x[i];
   x[i] = x0 + h;
   const double up = static_cast<double>(f(std::span<const double>(x)));

@@ -142,3 +142,23 @@ TEST(LpdfContinuous, VarParameterOutsideSupportThrowsOnTheTapeToo) {
 
 }  // namespace
 }  // namespace nutshell::distributions
+
+namespace nutshell::distributions {
+namespace {
+// Extreme but valid arguments: finite value, finite gradient matching
+// finite differences.
+TEST(LpdfContinuous, GradientsFiniteAtExtremeValidArguments) {
+  auto beta = [](auto x) { return beta_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(beta, {1e-8, 0.5, 3.0}, 7u, "beta near 0", false, 1e-5);
+  dist_testing::expect_gradient(beta, {1 - 1e-8, 3.0, 0.5}, 7u, "beta near 1", false, 1e-5);
+  dist_testing::expect_gradient(beta, {0.3, 1e-3, 1e3}, 7u, "beta extreme shapes", false, 1e-5);
+  auto gamma = [](auto x) { return gamma_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(gamma, {1e-10, 0.01, 1e3}, 7u, "gamma tiny y", false, 1e-5);
+  auto st = [](auto x) { return student_t_lpdf(x[0], x[1], x[2], x[3]); };
+  dist_testing::expect_gradient(st, {1e4, 0.5, 0.0, 1.0}, 15u, "student_t far tail", false, 1e-5);
+  dist_testing::expect_gradient(st, {1.0, 1e6, 0.0, 1.0}, 15u, "student_t huge nu", false, 1e-4);
+  auto normal = [](auto x) { return normal_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(normal, {1e3, 0.0, 1e-3}, 7u, "normal 1e6 sigmas out", false, 1e-5);
+}
+}  // namespace
+}  // namespace nutshell::distributions

@@ -158,3 +158,32 @@ TEST(LpmfDiscrete, InvalidParametersThrowDomainError) {
 
 }  // namespace
 }  // namespace nutshell::distributions
+
+namespace nutshell::distributions {
+namespace {
+// Far out in valid parameter space the value is finite, and so is the AD
+// gradient, which still matches finite differences (an infinite or NaN
+// gradient where the value is finite would be a bug).
+TEST(LpmfDiscrete, GradientsFiniteAtExtremeValidArguments) {
+  for (double a : {-40.0, -8.0, 8.0, 40.0}) {
+    for (int k : {0, 1}) {
+      auto f = [=](auto x) { return bernoulli_logit_lpmf(k, x[0]); };
+      dist_testing::expect_gradient(f, {a}, 1u, "bernoulli_logit a=" + std::to_string(a), false, 1e-5);
+    }
+    auto g = [=](auto x) { return binomial_logit_lpmf(3, 10, x[0]); };
+    dist_testing::expect_gradient(g, {a}, 1u, "binomial_logit a=" + std::to_string(a), false, 1e-5);
+  }
+  for (double a : {-30.0, 0.0, 12.0}) {
+    auto f = [=](auto x) { return poisson_log_lpmf(7, x[0]); };
+    dist_testing::expect_gradient(f, {a}, 1u, "poisson_log a=" + std::to_string(a), false, 1e-5);
+    auto g = [=](auto x) { return neg_binomial_2_log_lpmf(7, x[0], x[1]); };
+    dist_testing::expect_gradient(g, {a, 0.01}, 3u, "neg_binomial_2_log small phi", false, 1e-5);
+    dist_testing::expect_gradient(g, {a, 1e5}, 3u, "neg_binomial_2_log large phi", false, 1e-5);
+  }
+  for (double theta : {1e-9, 0.5, 1 - 1e-3}) {
+    auto f = [=](auto x) { return binomial_lpmf(2, 5, x[0]); };
+    dist_testing::expect_gradient(f, {theta}, 1u, "binomial theta", false, 1e-5);
+  }
+}
+}  // namespace
+}  // namespace nutshell::distributions
