@@ -5,10 +5,12 @@
 
 #include "nutshell/ad/adapter.hpp"
 #include "nutshell/ad/arena.hpp"
+#include "nutshell/ad/covariance.hpp"
 #include "nutshell/ad/dual.hpp"
 #include "nutshell/ad/matrix_ops.hpp"
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_double.hpp"
 #include "nutshell/ad/scalar_var.hpp"
+#include "nutshell/ad/triangular_ops.hpp"
 #include "nutshell/ad/var.hpp"
 #include "nutshell/ad/vector_ops.hpp"
