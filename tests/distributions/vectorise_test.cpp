@@ -120,6 +120,25 @@ TEST(Vectorise, DiscreteFamiliesOverCounts) {
                        NUTSHELL_SUM(categorical_logit_lpmf(cats[i], x.subspan(kN, 3))), x);
 }
 
+// Longer than the 256-element chunks bernoulli_logit works in.
+TEST(Vectorise, BernoulliLogitAcrossChunks) {
+  const std::size_t n = 600;
+  std::vector<int> y(n);
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    y[i] = (i * 7) % 5 < 2;
+    x[i] = 3.0 * std::sin(0.1 * static_cast<double>(i));
+  }
+  auto vec = [&](auto a) { return bernoulli_logit_lpmf(y, a); };
+  auto scal = [&](auto a) {
+    using T = elem<decltype(a[0])>;
+    T acc(0.0);
+    for (std::size_t i = 0; i < n; ++i) acc = acc + bernoulli_logit_lpmf(y[i], a[i]);
+    return acc;
+  };
+  expect_vector_is_sum("bernoulli_logit 600", vec, scal, x);
+}
+
 TEST(Vectorise, BroadcastingRulesAndEmptyVectors) {
   const std::vector<double> a{1.0, 2.0}, b{1.0, 2.0, 3.0}, empty;
   EXPECT_THROW(normal_lpdf(a, b, 1.0), std::invalid_argument);
