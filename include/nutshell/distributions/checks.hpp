@@ -29,21 +29,27 @@ namespace nutshell::distributions::detail {
   throw std::invalid_argument(std::string(fn) + ": " + what);
 }
 
+/// Throws unless x is finite (a location).
 inline void check_finite(const char* fn, const char* name, double x) {
   if (!std::isfinite(x)) throw_domain(fn, name, x, "must be finite");
 }
+/// Throws when x is NaN (a variate, a log rate).
 inline void check_not_nan(const char* fn, const char* name, double x) {
   if (std::isnan(x)) throw_domain(fn, name, x, "must not be NaN");
 }
+/// Throws unless 0 < x < inf (a scale, a shape, a rate).
 inline void check_positive_finite(const char* fn, const char* name, double x) {
   if (!(x > 0.0) || !std::isfinite(x)) throw_domain(fn, name, x, "must be positive and finite");
 }
+/// Throws unless 0 <= x < inf (a Poisson rate).
 inline void check_nonnegative_finite(const char* fn, const char* name, double x) {
   if (!(x >= 0.0) || !std::isfinite(x)) throw_domain(fn, name, x, "must be non-negative and finite");
 }
+/// Throws unless 0 <= x <= 1.
 inline void check_probability(const char* fn, const char* name, double x) {
   if (!(x >= 0.0 && x <= 1.0)) throw_domain(fn, name, x, "must be in [0, 1]");
 }
+/// Throws when a count parameter (a number of trials) is negative.
 inline void check_nonnegative_count(const char* fn, const char* name, long long n) {
   if (n < 0) throw_domain(fn, name, static_cast<double>(n), "must be non-negative");
 }
@@ -60,6 +66,7 @@ void check_simplex(const char* fn, const Range& theta, Value value) {
   }
   if (!(std::abs(total - 1.0) <= 1e-8)) throw_domain(fn, "the sum of the probabilities", total, "must be 1");
 }
+/// check_simplex over doubles.
 template <class Range>
 void check_simplex(const char* fn, const Range& theta) {
   check_simplex(fn, theta, [](double t) { return t; });
