@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/alloc_counter.hpp"
 #include "benchmarks/common.hpp"
 #include "nutshell/ad/ad.hpp"
 #include "tests/ad/models/ad_posteriors.hpp"
@@ -34,6 +35,17 @@ const std::map<std::string, double> kStanMicros = {
 
 std::vector<std::string> g_order;
 
+// Times gradients at u, then counts heap allocations (malloc family and
+// operator new, this thread) over 100 more: `heap_allocs` per gradient.
+template <class F>
+void run(benchmark::State& state, F& f, const Vec& u) {
+  Vec g = Vec::from_shape({u.size()});
+  for (auto _ : state) benchmark::DoNotOptimize(f(u, g));
+  const auto before = bench::thread_heap_allocations();
+  for (int i = 0; i < 100; ++i) benchmark::DoNotOptimize(f(u, g));
+  state.counters["heap_allocs"] = static_cast<double>(bench::thread_heap_allocations() - before) / 100.0;
+}
+
 template <class Hand, class Ad>
 void register_model() {
   const std::string name(Hand::kName);
@@ -47,16 +59,11 @@ void register_model() {
   const Vec u = cp->points.front().u;
   g_order.push_back(name);
   benchmark::RegisterBenchmark(("hand/" + name).c_str(),
-                               [h = *hand, u](benchmark::State& state) mutable {
-                                 Vec g = Vec::from_shape({u.size()});
-                                 for (auto _ : state) benchmark::DoNotOptimize(h(u, g));
-                               })
+                               [h = *hand, u](benchmark::State& state) mutable { run(state, h, u); })
       ->Unit(benchmark::kMicrosecond);
-  benchmark::RegisterBenchmark(("ad/" + name).c_str(),
-                               [lp = ad::make_logdensity(*admodel), u](benchmark::State& state) mutable {
-                                 Vec g = Vec::from_shape({u.size()});
-                                 for (auto _ : state) benchmark::DoNotOptimize(lp(u, g));
-                               })
+  benchmark::RegisterBenchmark(
+      ("ad/" + name).c_str(),
+      [lp = ad::make_logdensity(*admodel), u](benchmark::State& state) mutable { run(state, lp, u); })
       ->Unit(benchmark::kMicrosecond);
 }
 

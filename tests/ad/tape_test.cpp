@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <thread>
@@ -101,6 +102,28 @@ TEST(AdTape, NestedScopes) {
   grad(c, outer.mark());
   EXPECT_DOUBLE_EQ(a.adj(), 12.0);
 }
+
+TEST(AdTape, ArenaServesLargeRequestsAndRewinds) {
+  Arena arena;
+  const Arena::Mark start = arena.mark();
+  auto* small = static_cast<double*>(arena.allocate(sizeof(double)));
+  *small = 1.0;
+  // Larger than a block: a block of its own, 16-byte aligned and writable.
+  const std::size_t big = 3u << 20;
+  auto* p = static_cast<unsigned char*>(arena.allocate(big));
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % Arena::kAlign, 0u);
+  p[0] = 1;
+  p[big - 1] = 2;
+  const std::size_t reserved = arena.reserved();
+  arena.rewind(start);
+  // The same requests again reuse the kept blocks.
+  arena.allocate(sizeof(double));
+  arena.allocate(big);
+  EXPECT_EQ(arena.reserved(), reserved);
+}
+
+static_assert(is_var_v<var> && is_var_v<const var&> && !is_var_v<double> && !is_var_v<dual>);
+static_assert(is_fvar_v<dual> && is_fvar_v<fvar<var>> && !is_fvar_v<var>);
 
 TEST(AdTape, TwoThreadsGiveTheResultsOfOne) {
   const Mixed model;
