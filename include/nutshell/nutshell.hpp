@@ -65,3 +65,5 @@
 
 
 #include "nutshell/ad/ad.hpp"
+
+#include "nutshell/distributions/distributions.hpp"
