@@ -63,3 +63,8 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
+
+#include "nutshell/constraints/constraints.hpp"
+#include "nutshell/model/layout.hpp"
+#include "nutshell/model/param.hpp"
+#include "nutshell/model/reader.hpp"
