@@ -64,6 +64,7 @@
 #include "nutshell/diagnostics/transforms.hpp"
 
 
+#include "nutshell/ad/ad.hpp"
 #include "nutshell/constraints/constraints.hpp"
 #include "nutshell/model/layout.hpp"
 #include "nutshell/model/param.hpp"
