@@ -69,3 +69,4 @@
 #include "nutshell/model/layout.hpp"
 #include "nutshell/model/param.hpp"
 #include "nutshell/model/reader.hpp"
+#include "nutshell/model/make_model.hpp"

@@ -21,27 +21,22 @@
 #include <string_view>
 #include <variant>
 
+#include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/model/layout.hpp"
 
 namespace nutshell::model {
 
-/// A read-only row-major matrix view.
+/// A read-only row-major matrix view: the type ad's matrix operations take.
 template <class T>
-struct MatrixView {
-  const T* data = nullptr;
-  std::size_t rows = 0, cols = 0;
-  /// Entry (i, j), 0-based.
-  const T& operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
-  /// Row i as a span.
-  std::span<const T> row(std::size_t i) const { return {data + i * cols, cols}; }
-  /// All entries, row-major.
-  std::span<const T> flat() const { return {data, rows * cols}; }
-};
+using MatrixView = ad::MatrixView<const T>;
 
 /// Typed constrained views of one unconstrained point.
 template <class T>
 class Reader {
  public:
+  /// The scalar type (double, ad::var, ...), for code that needs to name it.
+  using scalar_type = T;
+
   /// Constrains every parameter of `layout` from `u` (size layout.dim())
   /// into `scratch` (size >= layout.constrained_size()) and adds the total
   /// log-Jacobian to `lp`. Throws std::invalid_argument on wrong sizes.
