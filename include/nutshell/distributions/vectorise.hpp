@@ -1,0 +1,193 @@
+// The machinery behind every log density: arguments that are scalars or
+// vectors of double or ad::var, broadcast against each other, and one tape
+// node per call.
+//
+// A density computes its value and its partial derivatives in a plain double
+// loop, adds each partial with `Partials::add<K>(i, d)` (a no-op unless
+// argument K is a var), and returns `Partials::build(value)`: a double when no
+// argument is a var, otherwise ONE node (`ad::precomputed`) whose operands are
+// every var element of every argument. So `normal_lpdf(y, mu, sigma)` over
+// a thousand observations records one node, not thousands, and its partials
+// live in the tape's arena (nothing is allocated in steady state).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <ranges>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "nutshell/ad/arena.hpp"
+#include "nutshell/ad/var.hpp"
+#include "nutshell/distributions/checks.hpp"
+
+namespace nutshell::distributions::detail {
+
+/// A scalar argument: an arithmetic type (double, int, ...) or ad::var.
+template <class A>
+concept Scalar = std::is_arithmetic_v<std::remove_cvref_t<A>> || ad::is_var_v<A>;
+
+/// A vector argument: a contiguous sized range of scalars (std::span,
+/// std::vector, std::array, ...).
+template <class A>
+concept Vector = std::ranges::contiguous_range<const std::remove_cvref_t<A>> &&
+                 std::ranges::sized_range<const std::remove_cvref_t<A>> &&
+                 Scalar<std::ranges::range_value_t<std::remove_cvref_t<A>>>;
+
+/// An argument of a density.
+template <class A>
+concept Arg = Scalar<A> || Vector<A>;
+
+template <class A>
+struct element {
+  using type = std::remove_cvref_t<A>;
+};
+template <Vector A>
+struct element<A> {
+  using type = std::remove_cv_t<std::ranges::range_value_t<std::remove_cvref_t<A>>>;
+};
+/// The element type of an argument (the argument itself for a scalar).
+template <class A>
+using element_t = typename element<A>::type;
+
+/// True when argument type A carries ad::var (it needs partials).
+template <class A>
+inline constexpr bool is_var_arg = ad::is_var_v<element_t<A>>;
+
+/// double, or ad::var when any argument carries one.
+template <class... A>
+using return_t = std::conditional_t<(is_var_arg<A> || ...), ad::var, double>;
+
+/// Stan's include_summand: a term is kept unless propto is on and none of
+/// the arguments it depends on is a var.
+template <bool propto, class... A>
+inline constexpr bool include = !propto || (is_var_arg<A> || ...);
+
+/// The value of one scalar as a double.
+template <class S>
+double to_double(const S& x) {
+  if constexpr (ad::is_var_v<S>)
+    return x.val();
+  else
+    return static_cast<double>(x);
+}
+
+/// A read-only view of an argument: `val(i)` is element i of a vector or the
+/// scalar itself for any i (broadcasting).
+template <class A>
+struct Seq {
+  using E = element_t<A>;
+  const E* data;
+  std::size_t size;
+  bool is_vector;
+  double val(std::size_t i) const { return to_double(data[is_vector ? i : 0]); }
+  double operator[](std::size_t i) const { return val(i); }
+};
+
+template <class A>
+Seq<A> seq(const A& a) {
+  if constexpr (Vector<A>)
+    return {std::ranges::data(a), std::ranges::size(a), true};
+  else
+    return {&a, 1, false};
+}
+
+/// The common length of the vector arguments (1 when all are scalars, 0 when
+/// a vector is empty); throws std::invalid_argument when two vectors differ.
+template <class... A>
+std::size_t broadcast_size(const char* fn, const Seq<A>&... s) {
+  std::size_t n = 1;
+  bool any_vector = false, mismatch = false;
+  auto visit = [&](auto const& x) {
+    if (!x.is_vector) return;
+    if (!any_vector) n = x.size;
+    else if (x.size != n) mismatch = true;
+    any_vector = true;
+  };
+  (visit(s), ...);
+  if (mismatch) throw_size(fn, "vector arguments must have the same length");
+  return n;
+}
+
+/// Applies `check(name-less value)` to every element of an argument.
+template <class A, class F>
+void for_each_value(const Seq<A>& s, F&& check) {
+  for (std::size_t i = 0; i < s.size; ++i) check(s.val(i));
+}
+
+/// The partials of one call, and the node (or double) it returns.
+template <class... A>
+class Partials {
+ public:
+  static constexpr std::size_t kArgs = sizeof...(A);
+  static constexpr std::array<bool, kArgs> kVar{is_var_arg<A>...};
+  static constexpr bool kAnyVar = (is_var_arg<A> || ...);
+
+  explicit Partials(const A&... args) {
+    std::size_t k = 0;
+    auto visit = [&](auto const& a) {
+      using T = std::remove_cvref_t<decltype(a)>;
+      vec_[k] = Vector<T>;
+      len_[k] = seq(a).size;
+      off_[k] = total_;
+      if (kVar[k]) total_ += len_[k];
+      ++k;
+    };
+    (visit(args), ...);
+    if constexpr (kAnyVar) {
+      d_ = ad::arena_alloc<double>(total_);
+      std::fill(d_, d_ + total_, 0.0);
+    }
+  }
+
+  /// Adds `v` to d value / d (argument K, element i); element i of a scalar
+  /// argument is the scalar itself, so its partial sums over the broadcast.
+  template <std::size_t K>
+  void add(std::size_t i, double v) {
+    if constexpr (kVar[K]) d_[off_[K] + (vec_[K] ? i : 0)] += v;
+  }
+
+  /// True when argument K needs its partials (lets a density skip work).
+  template <std::size_t K>
+  static constexpr bool needs() {
+    return kVar[K];
+  }
+
+  /// The result: `value` as a double, or one tape node over every var
+  /// element of `args` (the same arguments, in the same order).
+  return_t<A...> build(double value, const A&... args) const {
+    if constexpr (!kAnyVar) {
+      return value;
+    } else {
+      ad::var* ops = ad::arena_alloc<ad::var>(total_);
+      std::size_t pos = 0;
+      auto append = [&](auto const& a) {
+        using T = std::remove_cvref_t<decltype(a)>;
+        if constexpr (is_var_arg<T>) {
+          auto s = seq(a);
+          for (std::size_t i = 0; i < s.size; ++i) ops[pos++] = s.data[i];
+        }
+      };
+      (append(args), ...);
+      return ad::precomputed(value, std::span<const ad::var>(ops, total_),
+                             std::span<const double>(d_, total_));
+    }
+  }
+
+ private:
+  std::array<std::size_t, kArgs> off_{}, len_{};
+  std::array<bool, kArgs> vec_{};
+  std::size_t total_ = 0;
+  double* d_ = nullptr;
+};
+
+/// A constant result (no dependence on any argument): for -infinity outside
+/// the support, and for 0 when propto drops every term.
+template <class... A>
+return_t<A...> constant(double value) {
+  return return_t<A...>(value);
+}
+
+}  // namespace nutshell::distributions::detail
