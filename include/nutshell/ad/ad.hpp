@@ -5,6 +5,7 @@
 
 #include "nutshell/ad/adapter.hpp"
 #include "nutshell/ad/arena.hpp"
+#include "nutshell/ad/covariance.hpp"
 #include "nutshell/ad/dual.hpp"
 #include "nutshell/ad/matrix_ops.hpp"
 #include "nutshell/ad/matrix_view.hpp"

@@ -108,8 +108,28 @@ inline double tetragamma(double x) {
   return acc - r - r / x - series * r * r;
 }
 
-/// log Beta(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b).
-inline double lbeta(double a, double b) { return lgamma(a) + lgamma(b) - lgamma(a + b); }
+namespace detail {
+// lgamma(z) - Stirling's approximation, for z >= 10 (error < 1e-15).
+inline double lgamma_stirling_diff(double z) {
+  const double r = 1.0 / (z * z);
+  return (1.0 / 12 - r * (1.0 / 360 - r * (1.0 / 1260 - r * (1.0 / 1680 - r / 1188)))) / z;
+}
+}  // namespace detail
+
+/// log Beta(a, b). When an argument is large, lgamma(b) - lgamma(a + b) is
+/// formed from Stirling's series so the cancellation between two huge lgammas
+/// does not eat the result (as Stan's lbeta does).
+inline double lbeta(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return a + b;
+  const double x = std::min(a, b), y = std::max(a, b);
+  if (!(x > 0.0) || y < 10.0 || std::isinf(y)) return lgamma(a) + lgamma(b) - lgamma(a + b);
+  const double xy = x + y, lr = std::log1p(-x / xy);  // log(y / (x + y))
+  const double tail = (y - 0.5) * lr + detail::lgamma_stirling_diff(y) -
+                      detail::lgamma_stirling_diff(xy);
+  if (x < 10.0) return lgamma(x) + tail - x * std::log(xy) + x;
+  return 0.5 * std::log(2.0 * std::numbers::pi) + (x - 0.5) * std::log(x / xy) - 0.5 * std::log(xy) +
+         detail::lgamma_stirling_diff(x) + tail;
+}
 
 /// The standard normal cumulative distribution function.
 inline double Phi(double x) { return 0.5 * std::erfc(-x * std::numbers::sqrt2 / 2.0); }

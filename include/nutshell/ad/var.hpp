@@ -156,13 +156,13 @@ inline var operator*(const var& a, const var& b) {
 inline var operator*(const var& a, double b) { return make_unary(a.val() * b, a, b); }
 inline var operator*(double a, const var& b) { return make_unary(a * b.val(), b, a); }
 inline var operator/(const var& a, const var& b) {
-  const double inv = 1.0 / b.val(), q = a.val() * inv;
-  return make_binary(q, a, b, inv, -q * inv);
+  const double q = a.val() / b.val();
+  return make_binary(q, a, b, 1.0 / b.val(), -q / b.val());
 }
 inline var operator/(const var& a, double b) { return make_unary(a.val() / b, a, 1.0 / b); }
 inline var operator/(double a, const var& b) {
-  const double inv = 1.0 / b.val(), q = a * inv;
-  return make_unary(q, b, -q * inv);
+  const double q = a / b.val();
+  return make_unary(q, b, -q / b.val());
 }
 
 inline var& var::operator+=(const var& b) { return *this = *this + b; }

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "nutshell/ad/dual.hpp"
+#include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_var.hpp"
 #include "nutshell/ad/var.hpp"
 
@@ -167,6 +168,40 @@ inline var sum_log1p_exp(std::span<const var> x) {
     ops[i] = x[i].vi_;
   }
   return var(new nary_vari(s, n, ops, d));
+}
+
+/// y_i = x_i c_i with data `c` (elementwise product); generic version.
+template <class T>
+  requires(!std::is_same_v<T, var>)
+std::span<const T> elt_multiply(std::span<const T> x, std::span<const double> c) {
+  T* y = arena_alloc<T>(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) ::new (static_cast<void*>(y + i)) T(x[i] * c[i]);
+  return {y, x.size()};
+}
+
+namespace detail {
+// y_i = c_i x_i: xbar_i += c_i ybar_i.
+struct elt_multiply_vari final : chain_vari {
+  std::size_t n;
+  vari** x;
+  const double* c;
+  vari* y;
+  elt_multiply_vari(std::size_t n_, vari** x_, const double* c_, vari* y_)
+      : chain_vari(0.0), n(n_), x(x_), c(c_), y(y_) {}
+  void chain() override {
+    for (std::size_t i = 0; i < n; ++i) x[i]->adj_ += c[i] * y[i].adj_;
+  }
+};
+}  // namespace detail
+
+/// One node for all outputs; `c` is copied into the arena.
+inline std::span<const var> elt_multiply(std::span<const var> x, std::span<const double> c) {
+  const std::size_t n = x.size();
+  double* yv = arena_alloc<double>(n);
+  for (std::size_t i = 0; i < n; ++i) yv[i] = x[i].val() * c[i];
+  var* y = detail::arena_leaves(yv, n);
+  if (n) new detail::elt_multiply_vari(n, detail::arena_varis(x), arena_copy(c).data(), y[0].vi_);
+  return {y, n};
 }
 
 }  // namespace nutshell::ad
