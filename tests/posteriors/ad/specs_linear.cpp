@@ -48,3 +48,21 @@ absl::StatusOr<Logistic1000x25Spec> Logistic1000x25Spec::load(std::string_view d
 }
 
 }  // namespace nutshell::posteriors
+
+#include "tests/posteriors/ad/spec_gp.hpp"
+
+namespace nutshell::posteriors {
+
+absl::StatusOr<GpStudentT100Spec> GpStudentT100Spec::load(std::string_view dir) {
+  auto file = detail::read_posterior_json(kName, "data.json", dir);
+  if (!file.ok()) return file.status();
+  auto n = detail::get_int(*file, file->value, "N", 1);
+  if (!n.ok()) return n.status();
+  auto x = detail::get_reals(*file, file->value, "x", *n);
+  auto y = detail::get_reals(*file, file->value, "y", *n);
+  if (!x.ok()) return x.status();
+  if (!y.ok()) return y.status();
+  return GpStudentT100Spec{std::make_shared<const Data>(Data{*std::move(x), *std::move(y)})};
+}
+
+}  // namespace nutshell::posteriors
