@@ -8,6 +8,7 @@
 
 #include "nutshell/model/layout.hpp"
 #include "nutshell/model/reader.hpp"
+#include "tests/support/alloc_counter.hpp"
 
 namespace nutshell::model {
 namespace {
@@ -149,6 +150,27 @@ TEST(Reader, ViewsAndLogJacobian) {
   std::vector<double> small(3);
   EXPECT_THROW(Reader<double>(layout, std::span<const double>(u->data(), u->size()), small, lp),
                std::invalid_argument);
+}
+
+// A caller-owned scratch, reused: reading allocates nothing.
+TEST(Reader, ReusedScratchAllocatesNothing) {
+  const Layout layout = example();
+  auto u = layout.unconstrain(example_values());
+  ASSERT_TRUE(u.ok());
+  std::vector<double> scratch(layout.constrained_size());
+  double total = 0.0;
+  long allocations = 0;
+  {
+    testing::AllocationScope scope;
+    for (int i = 0; i < 100; ++i) {
+      double lp = 0.0;
+      const Reader<double> p(layout, std::span<const double>(u->data(), u->size()), scratch, lp);
+      total += lp + p.scalar("tau") + p.vector("w")[0] + p.matrix("L")(1, 0);
+    }
+    allocations = scope.count();
+  }
+  EXPECT_EQ(allocations, 0);
+  EXPECT_TRUE(std::isfinite(total));
 }
 
 }  // namespace
