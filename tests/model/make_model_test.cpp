@@ -96,6 +96,26 @@ TEST(MakeModel, SteadyStateGradientAllocatesNothing) {
   EXPECT_EQ(allocations, 0);
 }
 
+// The density is generic over every scalar ad records: forward mode and
+// Hessian-vector products run through the constraints too.
+TEST(MakeModel, ForwardModeAndHessianVectorProducts) {
+  auto m = make_model(every_kind(), Smooth{});
+  const Vec u = points(m.dim())[1];
+  Vec v = points(m.dim())[2], hv, grad = Vec::from_shape({m.dim()});
+  auto& density = m.density();
+  const double lp = m(u, grad);
+  const double dd = ad::directional_derivative(density, u, v);
+  EXPECT_NEAR(dd, xt::sum(grad * v)(), 1e-10 * std::max(1.0, std::abs(dd)));
+  EXPECT_NEAR(ad::hessian_vector_product(density, u, v, hv), lp, 1e-12 * std::abs(lp));
+  // H v against differences of the gradient along v.
+  const double h = 1e-5;
+  Vec gp = grad, gm = grad;
+  m(u + h * v, gp);
+  m(u - h * v, gm);
+  for (std::size_t i = 0; i < m.dim(); ++i)
+    EXPECT_NEAR(hv(i), (gp(i) - gm(i)) / (2 * h), 1e-5 * std::max(1.0, std::abs(hv(i)))) << i;
+}
+
 TEST(MakeModel, BadReadIsAStatusNotACrash) {
   auto layout = Layout::create({real("mu")});
   ASSERT_TRUE(layout.ok());
