@@ -52,4 +52,16 @@ void solve_lower_transposed(const double* l, double* b, std::size_t n) {
   cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, ni, l, ni, b, 1);
 }
 
+void multiply_lower(const double* l, double* x, std::size_t n) {
+  if (n == 0) return;
+  const int ni = static_cast<int>(n);
+  cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, ni, l, ni, x, 1);
+}
+
+void multiply_lower_transposed(const double* l, double* x, std::size_t n) {
+  if (n == 0) return;
+  const int ni = static_cast<int>(n);
+  cblas_dtrmv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, ni, l, ni, x, 1);
+}
+
 }  // namespace nutshell::ad::kernels

@@ -173,6 +173,58 @@ TEST(AdOps, TriangularSolve) {
       wave(np, 0.5));
 }
 
+TEST(AdOps, TriangularMatvec) {
+  const std::size_t n = 5, np = n * (n + 1) / 2;
+  const std::vector<double> ldata = wave(n * n, 0.7);  // upper triangle must be ignored
+  const std::vector<double> xdata = wave(n, 1.0, 0.2);
+  const std::vector<double> weights = wave(n, 1.0, -0.1);
+  auto score = [&](auto y) { return ad::dot(y, std::span<const double>(weights)) + ad::squared_norm(y); };
+  check_model(
+      [&](auto x) {
+        using T = typename decltype(x)::value_type;
+        return score(ad::tri_matvec(lower_from<T>(x, n), x.subspan(np, n)));
+      },
+      wave(np + n, 0.5));
+  check_model(
+      [&](auto x) { return score(ad::tri_matvec(MatrixView<const double>{ldata.data(), n, n}, x)); },
+      wave(n));
+  check_model(
+      [&](auto x) {
+        using T = typename decltype(x)::value_type;
+        return score(ad::tri_matvec(lower_from<T>(x, n), std::span<const double>(xdata)));
+      },
+      wave(np, 0.5));
+  // Only the lower triangle is read: garbage above the diagonal changes nothing.
+  std::vector<double> lower_only = ldata;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) lower_only[i * n + j] = 0.0;
+  TapeScope scope;
+  auto a = ad::tri_matvec(MatrixView<const double>{ldata.data(), n, n}, std::span<const double>(xdata));
+  auto b = ad::tri_matvec(MatrixView<const double>{lower_only.data(), n, n}, std::span<const double>(xdata));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(a[i], b[i]);
+}
+
+TEST(AdOps, EltMultiply) {
+  const std::vector<double> c = wave(6, 2.0, 0.5);
+  check_model([&](auto x) { return ad::squared_norm(ad::elt_multiply(x, std::span<const double>(c))) * x[1]; },
+              wave(6));
+}
+
+TEST(AdOps, GpExpQuadCovAndAddDiag) {
+  const std::vector<double> pts = wave(9, 3.0);
+  const std::size_t n = pts.size();
+  auto model = [&](auto u) {
+    using T = typename decltype(u)::value_type;
+    auto k = ad::add_diag(ad::gp_exp_quad_cov(std::span<const double>(pts), ad::exp(u[0]), ad::exp(u[1])), 0.1);
+    T s = ad::log_determinant_cholesky(ad::cholesky(k));
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) s += std::sin(double(i + 2 * j)) * k(i, j);
+    return s;
+  };
+  for (double la : {-1.0, 0.3, 1.5})
+    for (double lr : {-2.0, 0.0, 1.0}) check_model(model, {la, lr});
+}
+
 TEST(AdOps, LogDeterminantCholesky) {
   const std::size_t n = 4, np = n * (n + 1) / 2;
   check_model(

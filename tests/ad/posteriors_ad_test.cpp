@@ -44,6 +44,13 @@ TYPED_TEST(AdPosteriorTest, EqualsHandWrittenAtCheckPoints) {
   auto cp = load_check_points(TypeParam::HandModel::kName);
   ASSERT_TRUE(cp.ok()) << cp.status();
   ASSERT_FALSE(cp->points.empty());
+  // 1e-10 relative, except on gp_student_t_100: its kernel matrix has
+  // condition number ~1e8, so any two orderings of the same floating-point
+  // operations differ by ~cond * eps (hand-written and Stan differ by 2e-9
+  // there); the AD gradient must then be within 1e-9 of the hand-written one
+  // and no farther from Stan's than the hand-written one is (checked below).
+  const bool gp = TypeParam::HandModel::kName == std::string_view("gp_student_t_100");
+  const double tolerance = gp ? 1e-9 : 1e-10;
   double worst = 0.0, worst_stan_ad = 0.0, worst_stan_hand = 0.0;
   for (const CheckPoint& p : cp->points) {
     const std::size_t n = hand->dim();
@@ -61,10 +68,11 @@ TYPED_TEST(AdPosteriorTest, EqualsHandWrittenAtCheckPoints) {
       worst_stan_ad = std::max(worst_stan_ad, std::abs(g_ad(i) - p.grad(i)) / std::max(1.0, gscale));
       worst_stan_hand = std::max(worst_stan_hand, std::abs(g_hand(i) - p.grad(i)) / std::max(1.0, gscale));
       worst = std::max(worst, err);
-      EXPECT_LE(err, 1e-10) << p.label << " coordinate " << i << " ad " << g_ad(i) << " hand "
-                            << g_hand(i);
+      EXPECT_LE(err, tolerance) << p.label << " coordinate " << i << " ad " << g_ad(i)
+                                << " hand " << g_hand(i);
     }
   }
+  EXPECT_LE(worst_stan_ad, std::max(1e-12, 1.5 * worst_stan_hand));
   std::printf("%-18s max relative gradient difference AD vs hand-written: %.3g (vs Stan: AD %.3g, hand %.3g)\n",
               std::string(TypeParam::HandModel::kName).c_str(), worst, worst_stan_ad, worst_stan_hand);
 }

@@ -23,8 +23,7 @@ template <class F>
 double value_and_gradient(F& f, std::span<const double> x, std::span<double> g) {
   TapeScope scope;
   const std::size_t n = x.size();
-  var* xs = arena_alloc<var>(n);
-  for (std::size_t i = 0; i < n; ++i) xs[i] = var(x[i]);
+  var* xs = detail::arena_leaves(x.data(), n);
   const var lp = f(std::span<const var>(xs, n));
   grad(lp, scope.mark());
   for (std::size_t i = 0; i < n; ++i) g[i] = xs[i].adj();

@@ -11,13 +11,14 @@
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_var.hpp"
 #include "nutshell/ad/var.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 
 namespace nutshell::ad {
 
 /// K(i, j) = alpha^2 exp(-(x_i - x_j)^2 / (2 rho^2)) for points `x`;
 /// generic version.
 template <class T>
-  requires(!std::is_same_v<T, var>)
+  requires(!std::is_same_v<T, var> && !std::is_same_v<T, double>)
 MatrixView<const T> gp_exp_quad_cov(std::span<const double> x, const T& alpha, const T& rho) {
   const std::size_t n = x.size();
   MatrixView<T> k = arena_matrix<T>(n, n);
@@ -29,6 +30,19 @@ MatrixView<const T> gp_exp_quad_cov(std::span<const double> x, const T& alpha, c
       k(i, j) = k(j, i) = a2 * ad::exp(scale * (d * d));
     }
   }
+  return k;
+}
+
+/// All data: the SIMD kernel the var overload uses (bitwise the same values).
+inline MatrixView<const double> gp_exp_quad_cov(std::span<const double> x, double alpha,
+                                                double rho) {
+  const std::size_t n = x.size();
+  double* kv = arena_alloc<double>(n * (n + 1) / 2);
+  kernels::exp_quad_lower(x.data(), n, alpha * alpha, -0.5 / (rho * rho), kv);
+  MatrixView<double> k = arena_matrix<double>(n, n);
+  std::size_t p = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j <= i; ++j, ++p) k(i, j) = k(j, i) = kv[p];
   return k;
 }
 
@@ -68,17 +82,10 @@ inline MatrixView<const var> gp_exp_quad_cov(std::span<const double> x, const va
   const std::size_t n = x.size(), np = n * (n + 1) / 2;
   const double a2 = alpha.val() * alpha.val(), scale = -0.5 / (rho.val() * rho.val());
   double* kv = arena_alloc<double>(np);
-  std::size_t p = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      const double d = x[i] - x[j];
-      kv[p++] = a2 * std::exp(scale * (d * d));
-    }
-    kv[p++] = a2;
-  }
+  kernels::exp_quad_lower(x.data(), n, a2, scale, kv);
   var* leaves = detail::arena_leaves(kv, np);
   var* k = arena_alloc<var>(n * n);
-  p = 0;
+  std::size_t p = 0;
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j <= i; ++j, ++p) k[i * n + j] = k[j * n + i] = leaves[p];
   if (n)

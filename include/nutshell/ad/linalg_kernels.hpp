@@ -26,4 +26,10 @@ void solve_lower(const double* l, double* b, std::size_t n);
 /// Solves L^T x = b in place.
 void solve_lower_transposed(const double* l, double* b, std::size_t n);
 
+/// x = L x in place (lower triangle of L read).
+void multiply_lower(const double* l, double* x, std::size_t n);
+
+/// x = L^T x in place.
+void multiply_lower_transposed(const double* l, double* x, std::size_t n);
+
 }  // namespace nutshell::ad::kernels

@@ -1,7 +1,7 @@
-// Matrix operations with one tape node per call: matrix-vector product,
-// Cholesky decomposition (blocked adjoint, Murray 2016), lower-triangular
-// solve, log determinant from a Cholesky factor. Generic templates serve
-// double and the forward-mode scalars; `var` overloads record one node.
+// Matrix operations with one tape node per call: matrix-vector product and
+// Cholesky decomposition (blocked adjoint, Murray 2016); triangular ones are
+// in triangular_ops.hpp. Generic templates serve double and the forward-mode
+// scalars; `var` overloads record one node.
 //
 // Lifetimes: results live in the arena until the evaluation ends. A *double*
 // matrix passed to `matvec` or `tri_solve` together with var operands is
@@ -20,6 +20,7 @@
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_var.hpp"
 #include "nutshell/ad/var.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 
 namespace nutshell::ad {
 
@@ -27,7 +28,8 @@ namespace nutshell::ad {
 
 /// y = A x (A is rows x cols, x has cols entries); generic version.
 template <class TA, class TX>
-  requires(!(std::is_same_v<TA, var> || std::is_same_v<TX, var>))
+  requires(!(std::is_same_v<TA, var> || std::is_same_v<TX, var>) &&
+           !(std::is_same_v<TA, double> && std::is_same_v<TX, double>))
 auto matvec(MatrixView<const TA> a, std::span<const TX> x) {
   using R = std::conditional_t<std::is_same_v<TA, double>, TX, TA>;
   std::span<R> y = arena_vector<R>(a.rows);
@@ -37,6 +39,14 @@ auto matvec(MatrixView<const TA> a, std::span<const TX> x) {
     y[i] = s;
   }
   return std::span<const R>(y);
+}
+
+/// y = A x, all data: the same SIMD kernel as the var overloads, so the
+/// value-only path and the gradient path give bitwise the same values.
+inline std::span<const double> matvec(MatrixView<const double> a, std::span<const double> x) {
+  double* y = arena_alloc<double>(a.rows);
+  kernels::gemv(a.data, a.rows, a.cols, x.data(), y);
+  return {y, a.rows};
 }
 
 namespace detail {
@@ -50,12 +60,10 @@ struct matvec_dv_vari final : chain_vari {
       : chain_vari(0.0), a(a_), rows(r), cols(c), x(x_), y(y_) {}
   void chain() override {
     double* xbar = arena_alloc<double>(cols);
+    double* ybar = arena_alloc<double>(rows);
     std::fill(xbar, xbar + cols, 0.0);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const double yb = y[i].adj_;
-      const double* row = a + i * cols;
-      for (std::size_t j = 0; j < cols; ++j) xbar[j] += row[j] * yb;
-    }
+    for (std::size_t i = 0; i < rows; ++i) ybar[i] = y[i].adj_;
+    kernels::gemv_t_add(a, rows, cols, ybar, xbar);
     for (std::size_t j = 0; j < cols; ++j) x[j]->adj_ += xbar[j];
   }
 };
@@ -65,18 +73,21 @@ struct matvec_vv_vari final : chain_vari {
   std::size_t rows, cols;
   vari** a;
   vari** x;
+  const double *av, *xv;  // values of A and x
   vari* y;
-  matvec_vv_vari(std::size_t r, std::size_t c, vari** a_, vari** x_, vari* y_)
-      : chain_vari(0.0), rows(r), cols(c), a(a_), x(x_), y(y_) {}
+  matvec_vv_vari(std::size_t r, std::size_t c, vari** a_, vari** x_, const double* av_,
+                 const double* xv_, vari* y_)
+      : chain_vari(0.0), rows(r), cols(c), a(a_), x(x_), av(av_), xv(xv_), y(y_) {}
   void chain() override {
+    double* ybar = arena_alloc<double>(rows);
+    double* xbar = arena_alloc<double>(cols);
+    for (std::size_t i = 0; i < rows; ++i) ybar[i] = y[i].adj_;
+    std::fill(xbar, xbar + cols, 0.0);
+    kernels::gemv_t_add(av, rows, cols, ybar, xbar);
+    for (std::size_t j = 0; j < cols; ++j) x[j]->adj_ += xbar[j];
     for (std::size_t i = 0; i < rows; ++i) {
-      const double yb = y[i].adj_;
-      if (yb == 0.0) continue;
       vari** row = a + i * cols;
-      for (std::size_t j = 0; j < cols; ++j) {
-        row[j]->adj_ += yb * x[j]->val_;
-        x[j]->adj_ += yb * row[j]->val_;
-      }
+      for (std::size_t j = 0; j < cols; ++j) row[j]->adj_ += ybar[i] * xv[j];
     }
   }
 };
@@ -90,13 +101,10 @@ inline vari** arena_varis(const var* x, std::size_t n) {
 
 /// y = A x with data A (referenced, see the lifetime note above): one node.
 inline std::span<const var> matvec(MatrixView<const double> a, std::span<const var> x) {
+  double* xv = arena_alloc<double>(a.cols);
+  for (std::size_t j = 0; j < a.cols; ++j) xv[j] = x[j].val();
   double* yv = arena_alloc<double>(a.rows);
-  for (std::size_t i = 0; i < a.rows; ++i) {
-    const double* row = a.data + i * a.cols;
-    double s = 0.0;
-    for (std::size_t j = 0; j < a.cols; ++j) s += row[j] * x[j].val();
-    yv[i] = s;
-  }
+  kernels::gemv(a.data, a.rows, a.cols, xv, yv);
   var* y = detail::arena_leaves(yv, a.rows);
   new detail::matvec_dv_vari(a.data, a.rows, a.cols, detail::arena_varis(x.data(), x.size()),
                              a.rows ? y[0].vi_ : nullptr);
@@ -105,15 +113,16 @@ inline std::span<const var> matvec(MatrixView<const double> a, std::span<const v
 
 /// y = A x with var A and var x: one node.
 inline std::span<const var> matvec(MatrixView<const var> a, std::span<const var> x) {
+  double* av = arena_alloc<double>(a.rows * a.cols);
+  for (std::size_t k = 0; k < a.rows * a.cols; ++k) av[k] = a.data[k].val();
+  double* xv = arena_alloc<double>(a.cols);
+  for (std::size_t j = 0; j < a.cols; ++j) xv[j] = x[j].val();
   double* yv = arena_alloc<double>(a.rows);
-  for (std::size_t i = 0; i < a.rows; ++i) {
-    double s = 0.0;
-    for (std::size_t j = 0; j < a.cols; ++j) s += a(i, j).val() * x[j].val();
-    yv[i] = s;
-  }
+  kernels::gemv(av, a.rows, a.cols, xv, yv);
   var* y = detail::arena_leaves(yv, a.rows);
   new detail::matvec_vv_vari(a.rows, a.cols, detail::arena_varis(a.data, a.rows * a.cols),
-                             detail::arena_varis(x.data(), x.size()), a.rows ? y[0].vi_ : nullptr);
+                             detail::arena_varis(x.data(), x.size()), av, xv,
+                             a.rows ? y[0].vi_ : nullptr);
   return {y, a.rows};
 }
 
@@ -157,15 +166,18 @@ struct cholesky_vari final : chain_vari {
   std::size_t n;
   vari** a;         // lower triangle of A, packed by rows
   const double* l;  // L values, n x n
-  vari* out;        // n x n leaves (upper ones unused)
+  vari* out;        // lower triangle of L: packed leaves
   cholesky_vari(std::size_t n_, vari** a_, const double* l_, vari* out_)
       : chain_vari(0.0), n(n_), a(a_), l(l_), out(out_) {}
   void chain() override {
     double* g = arena_alloc<double>(n * n);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) g[i * n + j] = j <= i ? out[i * n + j].adj_ : 0.0;
-    kernels::cholesky_adjoint(l, g, n);
     std::size_t p = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j <= i; ++j) g[i * n + j] = out[p++].adj_;
+      std::fill(g + i * n + i + 1, g + (i + 1) * n, 0.0);
+    }
+    kernels::cholesky_adjoint(l, g, n);
+    p = 0;
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = 0; j < i; ++j) a[p++]->adj_ += g[i * n + j] + g[j * n + i];
       a[p++]->adj_ += g[i * n + i];
@@ -175,131 +187,31 @@ struct cholesky_vari final : chain_vari {
 }  // namespace detail
 
 /// Cholesky of a var matrix: one node (forward LAPACK potrf, reverse the
-/// level-3 BLAS adjoint of `kernels::cholesky_adjoint`).
+/// level-3 BLAS adjoint of `kernels::cholesky_adjoint`). The entries above
+/// the diagonal all refer to one constant zero.
 inline MatrixView<const var> cholesky(MatrixView<const var> a) {
-  const std::size_t n = a.rows;
+  const std::size_t n = a.rows, np = n * (n + 1) / 2;
   double* l = arena_alloc<double>(n * n);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) l[i * n + j] = j <= i ? a(i, j).val() : 0.0;
   if (!kernels::cholesky_lower(l, n))
     for (std::size_t k = 0; k < n * n; ++k) l[k] = std::numeric_limits<double>::quiet_NaN();
-  vari** ops = arena_alloc<vari*>(n * (n + 1) / 2);
+  vari** ops = arena_alloc<vari*>(np);
+  double* lv = arena_alloc<double>(np);
   std::size_t p = 0;
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j <= i; ++j) ops[p++] = a(i, j).vi_;
-  var* out = detail::arena_leaves(l, n * n);
-  if (n) new detail::cholesky_vari(n, ops, l, out[0].vi_);
-  return {out, n, n};
-}
-
-// ---- triangular solve ---------------------------------------------------------
-
-/// x = L^{-1} b for lower-triangular L (only its lower triangle is read);
-/// generic version.
-template <class TL, class TB>
-  requires(!(std::is_same_v<TL, var> || std::is_same_v<TB, var>))
-auto tri_solve(MatrixView<const TL> l, std::span<const TB> b) {
-  using R = std::conditional_t<std::is_same_v<TL, double>, TB, TL>;
-  const std::size_t n = l.rows;
-  std::span<R> x = arena_vector<R>(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    R s = b[i];
-    for (std::size_t j = 0; j < i; ++j) s -= l(i, j) * x[j];
-    x[i] = s / l(i, i);
-  }
-  return std::span<const R>(x);
-}
-
-namespace detail {
-// x = L^{-1} b: bbar = L^{-T} xbar, Lbar = -bbar x^T (lower triangle).
-struct tri_solve_vari final : chain_vari {
-  std::size_t n;
-  const double* l;  // L values (referenced data or an arena copy)
-  vari** lops;      // lower triangle of L packed by rows, or null for data L
-  vari** b;         // b, or null for data b
-  const double* x;  // solution values
-  vari* out;        // n leaves
-  tri_solve_vari(std::size_t n_, const double* l_, vari** lops_, vari** b_, const double* x_,
-                 vari* out_)
-      : chain_vari(0.0), n(n_), l(l_), lops(lops_), b(b_), x(x_), out(out_) {}
-  void chain() override {
-    double* g = arena_alloc<double>(n);
-    for (std::size_t i = 0; i < n; ++i) g[i] = out[i].adj_;
-    kernels::solve_lower_transposed(l, g, n);
-    if (b)
-      for (std::size_t i = 0; i < n; ++i) b[i]->adj_ += g[i];
-    if (lops) {
-      std::size_t p = 0;
-      for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j <= i; ++j) lops[p++]->adj_ -= g[i] * x[j];
+    for (std::size_t j = 0; j <= i; ++j, ++p) {
+      ops[p] = a(i, j).vi_;
+      lv[p] = l[i * n + j];
     }
-  }
-};
-
-template <class TL, class TB>
-std::span<const var> tri_solve_node(MatrixView<const TL> l, std::span<const TB> b) {
-  const std::size_t n = l.rows;
-  const double* lv;
-  vari** lops = nullptr;
-  if constexpr (std::is_same_v<TL, var>) {
-    double* c = arena_alloc<double>(n * n);
-    lops = arena_alloc<vari*>(n * (n + 1) / 2);
-    std::size_t p = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        c[i * n + j] = j <= i ? l(i, j).val() : 0.0;
-        if (j <= i) lops[p++] = l(i, j).vi_;
-      }
-    lv = c;
-  } else {
-    lv = l.data;
-  }
-  double* x = arena_alloc<double>(n);
-  for (std::size_t i = 0; i < n; ++i) x[i] = value_of(b[i]);
-  kernels::solve_lower(lv, x, n);
-  vari** bops = nullptr;
-  if constexpr (std::is_same_v<TB, var>) bops = arena_varis(b.data(), n);
-  var* out = arena_leaves(x, n);
-  if (n) new tri_solve_vari(n, lv, lops, bops, x, out[0].vi_);
-  return {out, n};
-}
-}  // namespace detail
-
-/// x = L^{-1} b, var L and var b: one node.
-inline std::span<const var> tri_solve(MatrixView<const var> l, std::span<const var> b) {
-  return detail::tri_solve_node(l, b);
-}
-/// x = L^{-1} b, data L (referenced, see the lifetime note above) and var b.
-inline std::span<const var> tri_solve(MatrixView<const double> l, std::span<const var> b) {
-  return detail::tri_solve_node(l, b);
-}
-/// x = L^{-1} b, var L and data b.
-inline std::span<const var> tri_solve(MatrixView<const var> l, std::span<const double> b) {
-  return detail::tri_solve_node(l, b);
-}
-
-// ---- log determinant ------------------------------------------------------------
-
-/// log det(L L^T) = 2 sum_i log L(i, i) for a Cholesky factor L.
-template <class T>
-T log_determinant_cholesky(MatrixView<const T> l) {
-  T s = 0.0;
-  for (std::size_t i = 0; i < l.rows; ++i) s += ad::log(l(i, i));
-  return 2.0 * s;
-}
-/// One node with partials 2 / L(i, i).
-inline var log_determinant_cholesky(MatrixView<const var> l) {
-  const std::size_t n = l.rows;
-  vari** ops = arena_alloc<vari*>(n);
-  double* d = arena_alloc<double>(n);
-  double s = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double v = l(i, i).val();
-    s += std::log(v);
-    ops[i] = l(i, i).vi_;
-    d[i] = 2.0 / v;
-  }
-  return var(new nary_vari(2.0 * s, n, ops, d));
+  var* leaves = detail::arena_leaves(lv, np);
+  var zero(0.0);
+  var* out = arena_alloc<var>(n * n);
+  p = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) out[i * n + j] = j <= i ? leaves[p++] : zero;
+  if (n) new detail::cholesky_vari(n, ops, l, leaves[0].vi_);
+  return {out, n, n};
 }
 
 }  // namespace nutshell::ad

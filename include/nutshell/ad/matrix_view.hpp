@@ -30,21 +30,6 @@ struct MatrixView {
   operator MatrixView<const T>() const { return {data, rows, cols}; }  // NOLINT
 };
 
-namespace detail {
-// `n` leaf nodes (not swept) with the given values, contiguous in the arena,
-// and the vars pointing at them.
-inline var* arena_leaves(const double* vals, std::size_t n) {
-  void* mem = tape().arena().allocate(n * sizeof(vari));
-  auto* leaves = static_cast<vari*>(mem);
-  var* out = arena_alloc<var>(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    ::new (static_cast<void*>(leaves + i)) vari(vals[i]);
-    out[i] = var(leaves + i);
-  }
-  return out;
-}
-}  // namespace detail
-
 /// `n` zero-initialised scalars in the arena (double, var or fvar), valid
 /// until the end of the current evaluation.
 template <class T>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
 #include <span>
 #include <type_traits>
 
@@ -127,6 +128,21 @@ inline var precomputed(double value, std::span<const var> operands,
   }
   return var(new nary_vari(value, n, ops, d));
 }
+
+namespace detail {
+// `n` leaf nodes (not swept) with the given values, contiguous in the arena
+// (one bump allocation), and the vars pointing at them.
+inline var* arena_leaves(const double* vals, std::size_t n) {
+  void* mem = tape().arena().allocate(n * sizeof(vari));
+  auto* leaves = static_cast<vari*>(mem);
+  var* out = arena_alloc<var>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ::new (static_cast<void*>(leaves + i)) vari(vals[i]);
+    out[i] = var(leaves + i);
+  }
+  return out;
+}
+}  // namespace detail
 
 /// Runs the reverse sweep from `root` over the nodes recorded after `from`
 /// (the mark of the enclosing `TapeScope`): afterwards `x.adj()` is

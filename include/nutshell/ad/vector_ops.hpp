@@ -13,6 +13,7 @@
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_var.hpp"
 #include "nutshell/ad/var.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 
 namespace nutshell::ad {
 
@@ -148,25 +149,27 @@ inline var log_sum_exp(std::span<const var> x) {
 
 /// sum_i log(1 + exp(x_i)) (the Bernoulli-logit normaliser), stable.
 template <class T>
+  requires(!std::is_same_v<T, double>)
 T sum_log1p_exp(std::span<const T> x) {
   T s = 0.0;
   for (const T& v : x) s += ad::log1p_exp(v);
   return s;
 }
+/// Doubles: the SIMD kernel the var overload uses (bitwise the same value).
+inline double sum_log1p_exp(std::span<const double> x) {
+  return kernels::sum_log1p_exp(x.data(), x.size(), nullptr);
+}
 /// One node; partials inv_logit(x_i).
 inline var sum_log1p_exp(std::span<const var> x) {
   const std::size_t n = x.size();
   vari** ops = arena_alloc<vari*>(n);
+  double* xv = arena_alloc<double>(n);
   double* d = arena_alloc<double>(n);
-  double s = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = x[i].val();
-    // One exp serves both the value and the partial.
-    const double e = std::exp(-std::fabs(v));
-    s += std::max(v, 0.0) + std::log1p(e);
-    d[i] = v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+    xv[i] = x[i].val();
     ops[i] = x[i].vi_;
   }
+  const double s = kernels::sum_log1p_exp(xv, n, d);
   return var(new nary_vari(s, n, ops, d));
 }
 

@@ -123,7 +123,7 @@ struct GpStudentT100 {
     const T nu = 1.0 + nu_raw;
     const std::span<const T> z = u.subspan(4, n);
     const auto k = ad::add_diag(ad::gp_exp_quad_cov(std::span<const double>(d->x), eta, ell), 1e-6);
-    const auto f = ad::matvec(ad::cholesky(k), z);
+    const auto f = ad::tri_matvec(ad::cholesky(k), z);
     const T nu_s2 = nu * ad::square(sigma);
     T sum_log1p = 0.0;
     for (std::size_t i = 0; i < n; ++i) sum_log1p += ad::log1p(ad::square(d->y[i] - f[i]) / nu_s2);
