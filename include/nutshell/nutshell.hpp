@@ -65,6 +65,8 @@
 
 
 #include "nutshell/ad/ad.hpp"
+
+#include "nutshell/distributions/distributions.hpp"
 #include "nutshell/constraints/constraints.hpp"
 #include "nutshell/model/layout.hpp"
 #include "nutshell/model/param.hpp"

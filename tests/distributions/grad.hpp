@@ -46,7 +46,10 @@ double ad_gradient(F& f, const std::vector<double>& x, std::vector<double>& g) {
 /// Central finite difference of f (with T = double) along coordinate i.
 template <class F>
 double finite_difference(F& f, std::vector<double> x, std::size_t i) {
-  const double h = 1e-6 * std::max(1.0, std::abs(x[i]));
+  // The step never reaches across zero (a positive argument near 0 stays
+  // positive).
+  double h = 1e-6 * std::max(1.0, std::abs(x[i]));
+  if (x[i] != 0.0) h = std::min(h, 1e-3 * std::abs(x[i]));
   const double x0 = x[i];
   x[i] = x0 + h;
   const double up = static_cast<double>(f(std::span<const double>(x)));
@@ -94,6 +97,32 @@ std::size_t nodes_recorded(F f, const std::vector<double>& x) {
   const std::size_t before = ad::tape().size();
   [[maybe_unused]] const ad::var r = f(std::span<const ad::var>(xs, x.size()));
   return ad::tape().size() - before;
+}
+
+// For every subset of the 3 (or 4) arguments made var: the AD gradient
+// matches finite differences, the value matches f with doubles, propto has
+// the same gradient, and full - propto does not change when the var
+// arguments move (it is the dropped constant).
+template <std::size_t N, class Full, class Propto>
+void check_all_masks(const std::string& label, Full full, Propto propto, std::vector<double> x0,
+                     std::vector<double> x1) {
+  for_each_mask<N>([&]<unsigned M>() {
+    auto f = [&](auto x) { return full.template operator()<M>(x); };
+    auto fp = [&](auto x) { return propto.template operator()<M>(x); };
+    const double full0 = expect_gradient(f, x0, M, label + " full");
+    const double propto0 = expect_gradient(fp, f, x0, M, label + " propto");
+    // Move only the var coordinates: the dropped part must not change.
+    std::vector<double> x = x0;
+    for (std::size_t i = 0; i < N; ++i)
+      if ((M >> i) & 1u) x[i] = x1[i];
+    std::vector<double> g;
+    const double full1 = dist_testing::ad_gradient(f, x, g);
+    const double propto1 = dist_testing::ad_gradient(fp, x, g);
+    EXPECT_NEAR(full0 - propto0, full1 - propto1, 1e-10) << label << " mask " << M;
+    if constexpr (M == 0u) {
+      EXPECT_EQ(static_cast<double>(fp(std::span<const double>(x0))), 0.0) << label;
+    }
+  });
 }
 
 }  // namespace nutshell::dist_testing

@@ -17,35 +17,12 @@
 namespace nutshell::distributions {
 namespace {
 
+using dist_testing::check_all_masks;
 using dist_testing::expect_gradient;
 using dist_testing::for_each_mask;
 using dist_testing::pick;
 
 const double kPi = std::numbers::pi;
-
-// For every subset of the 3 (or 4) arguments made var: the AD gradient
-// matches finite differences, the value matches f with doubles, propto has
-// the same gradient, and full - propto does not change when the var
-// arguments move (it is the dropped constant).
-template <std::size_t N, class Full, class Propto>
-void check_all_masks(const std::string& label, Full full, Propto propto, std::vector<double> x0,
-                     std::vector<double> x1) {
-  for_each_mask<N>([&]<unsigned M>() {
-    auto f = [&](auto x) { return full.template operator()<M>(x); };
-    auto fp = [&](auto x) { return propto.template operator()<M>(x); };
-    const double full0 = expect_gradient(f, x0, M, label + " full");
-    const double propto0 = expect_gradient(fp, f, x0, M, label + " propto");
-    // Move only the var coordinates: the dropped part must not change.
-    std::vector<double> x = x0;
-    for (std::size_t i = 0; i < N; ++i)
-      if ((M >> i) & 1u) x[i] = x1[i];
-    std::vector<double> g;
-    const double full1 = dist_testing::ad_gradient(f, x, g);
-    const double propto1 = dist_testing::ad_gradient(fp, x, g);
-    EXPECT_NEAR(full0 - propto0, full1 - propto1, 1e-10) << label << " mask " << M;
-    if constexpr (M == 0u) EXPECT_EQ(static_cast<double>(fp(std::span<const double>(x0))), 0.0) << label;
-  });
-}
 
 #define NUTSHELL_FAMILY3(FN)                                                                        \
   []<unsigned M>(auto x) { return FN<false>(pick<M, 0>(x), pick<M, 1>(x), pick<M, 2>(x)); },      \
@@ -163,5 +140,25 @@ TEST(LpdfContinuous, VarParameterOutsideSupportThrowsOnTheTapeToo) {
   EXPECT_EQ(r.val(), -INFINITY);
 }
 
+}  // namespace
+}  // namespace nutshell::distributions
+
+namespace nutshell::distributions {
+namespace {
+// Extreme but valid arguments: finite value, finite gradient matching
+// finite differences.
+TEST(LpdfContinuous, GradientsFiniteAtExtremeValidArguments) {
+  auto beta = [](auto x) { return beta_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(beta, {1e-8, 0.5, 3.0}, 7u, "beta near 0", false, 1e-5);
+  dist_testing::expect_gradient(beta, {1 - 1e-8, 3.0, 0.5}, 7u, "beta near 1", false, 1e-5);
+  dist_testing::expect_gradient(beta, {0.3, 1e-3, 1e3}, 7u, "beta extreme shapes", false, 1e-5);
+  auto gamma = [](auto x) { return gamma_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(gamma, {1e-10, 0.01, 1e3}, 7u, "gamma tiny y", false, 1e-5);
+  auto st = [](auto x) { return student_t_lpdf(x[0], x[1], x[2], x[3]); };
+  dist_testing::expect_gradient(st, {1e4, 0.5, 0.0, 1.0}, 15u, "student_t far tail", false, 1e-5);
+  dist_testing::expect_gradient(st, {1.0, 1e6, 0.0, 1.0}, 15u, "student_t huge nu", false, 1e-4);
+  auto normal = [](auto x) { return normal_lpdf(x[0], x[1], x[2]); };
+  dist_testing::expect_gradient(normal, {1e3, 0.0, 1e-3}, 7u, "normal 1e6 sigmas out", false, 1e-5);
+}
 }  // namespace
 }  // namespace nutshell::distributions

@@ -49,7 +49,7 @@ TEST(RngContinuous, Normal) {
 }
 
 TEST(RngContinuous, StudentT) {
-  for (double nu : {0.7, 1.5, 3.0, 10.0, 80.0}) {
+  for (double nu : {0.1, 0.7, 1.5, 3.0, 10.0, 80.0}) {
     const double mu = 1.0, sigma = 2.0;
     auto cdf = [=](double y) {
       const double t = (y - mu) / sigma;

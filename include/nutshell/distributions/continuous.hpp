@@ -95,13 +95,21 @@ detail::return_t<Y, Nu, Mu, Sigma> student_t_lpdf(const Y& y, const Nu& nu, cons
   } else {
     detail::Partials<Y, Nu, Mu, Sigma> p(y, nu, mu, sigma);
     double lp = 0.0;
+    // The special functions of nu, recomputed only when nu changes (once
+    // for a scalar nu).
+    double last_v = std::numeric_limits<double>::quiet_NaN(), lg = 0.0, dg = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const double v = ns[i], s = ss[i], inv_s = 1.0 / s;
       const double z = (ys[i] - ms[i]) * inv_s;
       const double z2 = z * z;
       const double log1p_r = std::log1p(z2 / v);
-      if constexpr (detail::include<propto, Nu>)
-        lp += ad::lgamma(0.5 * (v + 1.0)) - ad::lgamma(0.5 * v) - 0.5 * std::log(v);
+      if (v != last_v) {
+        last_v = v;
+        if constexpr (detail::include<propto, Nu>)
+          lg = ad::lgamma(0.5 * (v + 1.0)) - ad::lgamma(0.5 * v) - 0.5 * std::log(v);
+        if constexpr (detail::is_var_arg<Nu>) dg = ad::digamma(0.5 * (v + 1.0)) - ad::digamma(0.5 * v) - 1.0 / v;
+      }
+      if constexpr (detail::include<propto, Nu>) lp += lg;
       if constexpr (detail::include<propto, Sigma>) lp -= std::log(s);
       lp -= 0.5 * (v + 1.0) * log1p_r;
       // d/dz of the kernel is -(nu + 1) z / (nu + z^2).
@@ -110,8 +118,7 @@ detail::return_t<Y, Nu, Mu, Sigma> student_t_lpdf(const Y& y, const Nu& nu, cons
       p.template add<2>(i, -dz * inv_s);
       p.template add<3>(i, (-1.0 - dz * z) * inv_s);
       if constexpr (detail::is_var_arg<Nu>)
-        p.template add<1>(i, 0.5 * (ad::digamma(0.5 * (v + 1.0)) - ad::digamma(0.5 * v) - 1.0 / v -
-                                    log1p_r + (v + 1.0) * z2 / (v * (v + z2))));
+        p.template add<1>(i, 0.5 * (dg - log1p_r + (v + 1.0) * z2 / (v * (v + z2))));
     }
     if constexpr (!propto) lp -= 0.5 * static_cast<double>(n) * detail::kLogPi;
     return p.build(lp, y, nu, mu, sigma);

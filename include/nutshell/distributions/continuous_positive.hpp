@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "nutshell/ad/scalar_double.hpp"
 #include "nutshell/distributions/continuous.hpp"
@@ -59,14 +60,21 @@ detail::return_t<Y, Alpha, Beta> gamma_lpdf(const Y& y, const Alpha& alpha, cons
   } else {
     detail::Partials<Y, Alpha, Beta> p(y, alpha, beta);
     double lp = 0.0;
+    // Special functions of alpha, recomputed only when alpha changes.
+    double last_a = std::numeric_limits<double>::quiet_NaN(), lg = 0.0, dg = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const double a = as[i], b = bs[i], yv = ys[i], log_y = std::log(yv), log_b = std::log(b);
       if constexpr (detail::include<propto, Alpha, Beta>) lp += a * log_b;
-      if constexpr (detail::include<propto, Alpha>) lp -= ad::lgamma(a);
+      if (a != last_a) {
+        last_a = a;
+        if constexpr (detail::include<propto, Alpha>) lg = ad::lgamma(a);
+        if constexpr (detail::is_var_arg<Alpha>) dg = ad::digamma(a);
+      }
+      if constexpr (detail::include<propto, Alpha>) lp -= lg;
       if constexpr (detail::include<propto, Y, Alpha>) lp += (a - 1.0) * log_y;
       lp -= b * yv;
       p.template add<0>(i, (a - 1.0) / yv - b);
-      if constexpr (detail::is_var_arg<Alpha>) p.template add<1>(i, log_b - ad::digamma(a) + log_y);
+      if constexpr (detail::is_var_arg<Alpha>) p.template add<1>(i, log_b - dg + log_y);
       p.template add<2>(i, a / b - yv);
     }
     return p.build(lp, y, alpha, beta);
@@ -93,15 +101,22 @@ detail::return_t<Y, Alpha, Beta> inv_gamma_lpdf(const Y& y, const Alpha& alpha, 
   } else {
     detail::Partials<Y, Alpha, Beta> p(y, alpha, beta);
     double lp = 0.0;
+    // Special functions of alpha, recomputed only when alpha changes.
+    double last_a = std::numeric_limits<double>::quiet_NaN(), lg = 0.0, dg = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const double a = as[i], b = bs[i], yv = ys[i], inv_y = 1.0 / yv;
       const double log_y = std::log(yv), log_b = std::log(b);
       if constexpr (detail::include<propto, Alpha, Beta>) lp += a * log_b;
-      if constexpr (detail::include<propto, Alpha>) lp -= ad::lgamma(a);
+      if (a != last_a) {
+        last_a = a;
+        if constexpr (detail::include<propto, Alpha>) lg = ad::lgamma(a);
+        if constexpr (detail::is_var_arg<Alpha>) dg = ad::digamma(a);
+      }
+      if constexpr (detail::include<propto, Alpha>) lp -= lg;
       if constexpr (detail::include<propto, Y, Alpha>) lp -= (a + 1.0) * log_y;
       lp -= b * inv_y;
       p.template add<0>(i, (b * inv_y - (a + 1.0)) * inv_y);
-      if constexpr (detail::is_var_arg<Alpha>) p.template add<1>(i, log_b - ad::digamma(a) - log_y);
+      if constexpr (detail::is_var_arg<Alpha>) p.template add<1>(i, log_b - dg - log_y);
       p.template add<2>(i, a / b - inv_y);
     }
     return p.build(lp, y, alpha, beta);
@@ -128,18 +143,28 @@ detail::return_t<Y, A, B> beta_lpdf(const Y& y, const A& a, const B& b) {
   } else {
     detail::Partials<Y, A, B> p(y, a, b);
     double lp = 0.0;
+    // Special functions of (a, b), recomputed only when they change.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    double last_a = nan, last_b = nan, lb = 0.0, dab = 0.0, da = 0.0, db = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const double av = as[i], bv = bs[i], yv = ys[i];
       const double log_y = std::log(yv), log1m_y = std::log1p(-yv);
-      if constexpr (detail::include<propto, A, B>) lp -= ad::lbeta(av, bv);
+      if (av != last_a || bv != last_b) {
+        last_a = av;
+        last_b = bv;
+        if constexpr (detail::include<propto, A, B>) lb = ad::lbeta(av, bv);
+        if constexpr (detail::is_var_arg<A> || detail::is_var_arg<B>) {
+          dab = ad::digamma(av + bv);
+          da = ad::digamma(av);
+          db = ad::digamma(bv);
+        }
+      }
+      if constexpr (detail::include<propto, A, B>) lp -= lb;
       if constexpr (detail::include<propto, Y, A>) lp += (av - 1.0) * log_y;
       if constexpr (detail::include<propto, Y, B>) lp += (bv - 1.0) * log1m_y;
       p.template add<0>(i, (av - 1.0) / yv - (bv - 1.0) / (1.0 - yv));
-      if constexpr (detail::is_var_arg<A> || detail::is_var_arg<B>) {
-        const double dab = ad::digamma(av + bv);
-        p.template add<1>(i, dab - ad::digamma(av) + log_y);
-        p.template add<2>(i, dab - ad::digamma(bv) + log1m_y);
-      }
+      p.template add<1>(i, dab - da + log_y);
+      p.template add<2>(i, dab - db + log1m_y);
     }
     return p.build(lp, y, a, b);
   }

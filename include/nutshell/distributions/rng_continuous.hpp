@@ -41,8 +41,10 @@ inline double student_t_rng(const Key& key, double nu, double mu, double sigma) 
   detail::check_positive_finite("student_t_rng", "scale", sigma);
   Stream s(key);
   const double z = s.normal();
-  const double chi2_over_nu = 2.0 * std::exp(detail::log_gamma_draw(s, 0.5 * nu)) / nu;
-  return mu + sigma * z / std::sqrt(chi2_over_nu);
+  // z / sqrt(chi2 / nu) with chi2 = 2 Gamma(nu / 2), in logs: for small nu
+  // the gamma draw underflows although the ratio is representable.
+  const double log_chi2_over_nu = std::log(2.0 / nu) + detail::log_gamma_draw(s, 0.5 * nu);
+  return mu + sigma * z * std::exp(-0.5 * log_chi2_over_nu);
 }
 
 /// A draw from Cauchy(mu, sigma), by inversion of its CDF.

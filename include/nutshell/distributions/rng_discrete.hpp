@@ -6,12 +6,15 @@
 // binomial; W. Hörmann 1993, "The transformed rejection method for
 // generating Poisson random variables" and "The generation of binomial
 // random variates") where it is large, so the cost stays O(1) in the mean.
+// log Gamma is ad::lgamma (lgamma_r): std::lgamma writes the global
+// `signgam`, a data race when chains draw on several threads.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <span>
 
+#include "nutshell/ad/scalar_double.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/distributions/checks.hpp"
 #include "nutshell/distributions/rng_continuous.hpp"
@@ -57,7 +60,7 @@ inline std::int64_t poisson_ptrs(Stream& s, double lambda) {
     if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(k);
     if (k < 0.0 || (us < 0.013 && v > us)) continue;
     if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <=
-        -lambda + k * loglam - std::lgamma(k + 1.0))
+        -lambda + k * loglam - ad::lgamma(k + 1.0))
       return static_cast<std::int64_t>(k);
   }
 }
@@ -89,7 +92,7 @@ inline std::int64_t binomial_btrs(Stream& s, std::int64_t n, double p) {
   const double alpha = (2.83 + 5.1 / b) * spq;
   const double lpq = std::log(p / q);
   const double m = std::floor((nd + 1.0) * p);
-  const double h = std::lgamma(m + 1.0) + std::lgamma(nd - m + 1.0);
+  const double h = ad::lgamma(m + 1.0) + ad::lgamma(nd - m + 1.0);
   for (;;) {
     const double u = s.uniform() - 0.5;
     double v = s.uniform();
@@ -98,7 +101,7 @@ inline std::int64_t binomial_btrs(Stream& s, std::int64_t n, double p) {
     if (k < 0.0 || k > nd) continue;
     if (us >= 0.07 && v <= vr) return static_cast<std::int64_t>(k);
     v = std::log(v * alpha / (a / (us * us) + b));
-    if (v <= h - std::lgamma(k + 1.0) - std::lgamma(nd - k + 1.0) + (k - m) * lpq)
+    if (v <= h - ad::lgamma(k + 1.0) - ad::lgamma(nd - k + 1.0) + (k - m) * lpq)
       return static_cast<std::int64_t>(k);
   }
 }
