@@ -1,12 +1,10 @@
-// Two densities the distributions module does not offer yet, written here
-// over double and ad::var with one tape node each (ad::precomputed):
-// Stan's bernoulli_logit_glm_lpmf and multi_normal_cholesky_lpdf with a
-// data Cholesky factor. (Candidates to move into nutshell/distributions/.)
+// A density the distributions module does not offer yet, written here over
+// double and ad::var with one tape node (ad::precomputed): Stan's
+// bernoulli_logit_glm_lpmf. (A candidate to move into nutshell/distributions/.)
 #pragma once
 
 #include <cmath>
 #include <cstddef>
-#include <numbers>
 #include <span>
 
 #include "nutshell/ad/ad.hpp"
@@ -42,18 +40,6 @@ T bernoulli_logit_glm_lpmf(std::span<const double> y, ad::MatrixView<const doubl
   } else {
     return lp;
   }
-}
-
-/// log MultiNormal(x | 0, L L^T) for a data lower Cholesky factor L:
-/// -|L^{-1} x|^2 / 2 - sum log L_ii - n/2 log(2 pi).
-template <class T>
-T multi_normal_cholesky_lpdf(std::span<const T> x, ad::MatrixView<const double> L) {
-  const std::size_t n = L.rows;
-  double log_det = 0.0;
-  for (std::size_t i = 0; i < n; ++i) log_det += std::log(L(i, i));
-  const auto z = ad::tri_solve(L, x);
-  return -0.5 * ad::squared_norm(z) - log_det -
-         0.5 * static_cast<double>(n) * std::log(2.0 * std::numbers::pi);
 }
 
 }  // namespace nutshell::posteriors

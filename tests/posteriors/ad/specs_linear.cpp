@@ -22,7 +22,8 @@ absl::StatusOr<CorrGauss50Spec> CorrGauss50Spec::load(std::string_view dir) {
   }
   for (std::size_t i = 0; i < N; ++i)
     if (!(L[i * N + i] > 0.0)) return detail::malformed(*file, "Sigma is not positive definite");
-  return CorrGauss50Spec{N, std::make_shared<const std::vector<double>>(std::move(L))};
+  return CorrGauss50Spec{N, std::make_shared<const std::vector<double>>(std::move(L)),
+                         std::make_shared<const std::vector<double>>(N, 0.0)};
 }
 
 absl::StatusOr<Logistic1000x25Spec> Logistic1000x25Spec::load(std::string_view dir) {

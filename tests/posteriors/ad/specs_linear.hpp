@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "nutshell/ad/ad.hpp"
 #include "nutshell/distributions/continuous.hpp"
+#include "nutshell/distributions/multivariate.hpp"
 #include "nutshell/model/param.hpp"
 #include "tests/posteriors/ad/ad_posterior.hpp"
 #include "tests/posteriors/ad/local_distributions.hpp"
@@ -21,12 +22,13 @@ struct CorrGauss50Spec {
   static constexpr bool kDenseMetricAdvised = true;
   std::size_t n = 0;
   std::shared_ptr<const std::vector<double>> L;  // row-major lower factor
+  std::shared_ptr<const std::vector<double>> zeros;  // the mean
 
   static absl::StatusOr<CorrGauss50Spec> load(std::string_view dir);
   std::vector<model::Param> parameters() const { return {model::vector("x", n)}; }
   template <class P>
   auto operator()(const P& p) const {
-    return multi_normal_cholesky_lpdf(p.vector("x"), ad::MatrixView<const double>{L->data(), n, n});
+    return distributions::multi_normal_cholesky_lpdf(p.vector("x"), *zeros, *L);
   }
 };
 
