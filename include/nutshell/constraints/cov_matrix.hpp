@@ -6,6 +6,7 @@
 // K log 2 + sum_m (K - m + 1) log L_mm (m 0-based), as in Stan.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>

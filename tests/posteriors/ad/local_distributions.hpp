@@ -3,11 +3,13 @@
 // bernoulli_logit_glm_lpmf. (A candidate to move into nutshell/distributions/.)
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
 
 #include "nutshell/ad/ad.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 
 namespace nutshell::posteriors {
 
@@ -17,20 +19,28 @@ T bernoulli_logit_glm_lpmf(std::span<const double> y, ad::MatrixView<const doubl
                            const T& alpha, std::span<const T> beta) {
   const std::size_t n = X.rows, k = X.cols;
   double* partials = ad::arena_alloc<double>(k + 1);  // d/dalpha, d/dbeta
-  for (std::size_t j = 0; j <= k; ++j) partials[j] = 0.0;
-  double lp = 0.0;
+  double* b = ad::arena_alloc<double>(k);             // beta's values, read once
+  double* eta = ad::arena_alloc<double>(n);
+  double* r = ad::arena_alloc<double>(n);
+  for (std::size_t j = 0; j < k; ++j) b[j] = ad::value_of(beta[j]);
+  // eta = alpha + X beta; lp = y . eta - sum log(1 + exp(eta)); r = y - inv_logit(eta);
+  // d/dalpha = sum r, d/dbeta = X^T r. ad's SIMD kernels do the loops.
+  ad::kernels::gemv(X.data, n, k, b, eta);
+  const double a0 = ad::value_of(alpha);
+  double y_eta = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    double eta = ad::value_of(alpha);
-    const auto row = X.row(i);
-    for (std::size_t j = 0; j < k; ++j) eta += row[j] * ad::value_of(beta[j]);
-    // y eta - log(1 + exp(eta)), stable; residual y - inv_logit(eta).
-    const double a = std::exp(-std::abs(eta));
-    lp += y[i] * eta - std::max(eta, 0.0) - std::log1p(a);
-    const double p = eta >= 0.0 ? 1.0 / (1.0 + a) : a / (1.0 + a);
-    const double r = y[i] - p;
-    partials[0] += r;
-    for (std::size_t j = 0; j < k; ++j) partials[j + 1] += r * row[j];
+    eta[i] += a0;
+    y_eta += y[i] * eta[i];
   }
+  const double lp = y_eta - ad::kernels::sum_log1p_exp(eta, n, r);
+  double sum_r = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    r[i] = y[i] - r[i];
+    sum_r += r[i];
+  }
+  partials[0] = sum_r;
+  for (std::size_t j = 0; j < k; ++j) partials[j + 1] = 0.0;
+  ad::kernels::gemv_t_add(X.data, n, k, r, partials + 1);
   if constexpr (ad::is_var_v<T>) {
     ad::var* operands = ad::arena_alloc<ad::var>(k + 1);
     operands[0] = alpha;

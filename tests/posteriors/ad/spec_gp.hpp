@@ -36,7 +36,7 @@ struct GpStudentT100Spec {
     const auto &sigma = p.scalar("sigma"), &nu_raw = p.scalar("nu_raw");
     const auto z = p.vector("z");
     const auto K = ad::add_diag(ad::gp_exp_quad_cov(std::span<const double>(data->x), eta, ell), 1e-6);
-    const auto f = ad::matvec(ad::cholesky(K), z);
+    const auto f = ad::tri_matvec(ad::cholesky(K), z);
     using namespace distributions;
     return gamma_lpdf(ell, 2.0, 1.0) + normal_lpdf(eta, 0.0, 5.0) + normal_lpdf(sigma, 0.0, 2.0) +
            gamma_lpdf(nu_raw, 2.0, 0.1) + normal_lpdf(z, 0.0, 1.0) +
