@@ -67,3 +67,8 @@
 #include "nutshell/ad/ad.hpp"
 
 #include "nutshell/distributions/distributions.hpp"
+#include "nutshell/constraints/constraints.hpp"
+#include "nutshell/model/layout.hpp"
+#include "nutshell/model/param.hpp"
+#include "nutshell/model/reader.hpp"
+#include "nutshell/model/make_model.hpp"

@@ -10,6 +10,8 @@
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/sample.hpp"
 #include "nutshell/run/scan.hpp"
+#include "nutshell/distributions/continuous.hpp"
+#include "nutshell/model/make_model.hpp"
 
 namespace {
 
@@ -74,6 +76,54 @@ TEST(Readme, ThePiecesBlackjaxStyle) {
   ASSERT_TRUE(rhat.ok() && bulk.ok() && table.ok());
   std::cout << *table;
   EXPECT_GT((*bulk)(0), 200.0);
+}
+
+// "Writing a model once": eight schools with the layout, distributions and AD.
+TEST(Readme, WritingAModelOnce) {
+  using namespace nutshell;
+  namespace dist = nutshell::distributions;
+
+  const std::vector<double> y{28, 8, -3, 7, -1, 1, 18, 12};
+  const std::vector<double> sigma{15, 10, 16, 11, 9, 11, 10, 18};
+
+  auto layout = model::Layout::create(
+      {model::real("mu"), model::positive("tau"), model::vector("theta_raw", 8)});
+  ASSERT_TRUE(layout.ok()) << layout.status();
+
+  auto eight_schools = model::make_model(*layout, [&](const auto& p) {
+    using T = typename std::remove_cvref_t<decltype(p)>::scalar_type;
+    const T& mu = p.scalar("mu");
+    const T& tau = p.scalar("tau");
+    std::span<const T> theta_raw = p.vector("theta_raw");
+    std::span<T> theta = ad::arena_vector<T>(8);
+    for (int j = 0; j < 8; ++j) theta[j] = mu + tau * theta_raw[j];
+    return dist::normal_lpdf(mu, 0.0, 5.0) + dist::cauchy_lpdf(tau, 0.0, 5.0) +
+           dist::normal_lpdf(theta_raw, 0.0, 1.0) + dist::normal_lpdf(y, theta, sigma);
+  });
+
+  auto init = eight_schools.layout().unconstrain(
+      {{"mu", {0.0}}, {"tau", {1.0}}, {"theta_raw", std::vector<double>(8, 0.0)}});
+  ASSERT_TRUE(init.ok()) << init.status();
+  SampleOptions options;
+  options.progress_bar = false;
+  auto draws = sample(make_key(0), eight_schools, *init, options);
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  EXPECT_TRUE(draws->status.ok());
+  auto constrained = eight_schools.layout().constrain_draws(draws->positions);
+  ASSERT_TRUE(constrained.ok()) << constrained.status();
+  auto table = diagnostics::summary(*constrained, draws->num_divergent,
+                                    eight_schools.layout().names());
+  ASSERT_TRUE(table.ok()) << table.status();
+  std::cout << *table;
+  ASSERT_EQ(table->rows.size(), 10u);
+  EXPECT_EQ(table->rows[1].name, "tau");
+  EXPECT_EQ(table->rows[4].name, "theta_raw[3]");
+  // The posterior (tests/posteriors/data/eight_schools_nc): mu ~ 4.4 (sd 3.3),
+  // tau ~ 3.6 (sd 3.2), on the constrained scale.
+  EXPECT_NEAR(table->rows[0].mean, 4.4, 0.6);
+  EXPECT_NEAR(table->rows[1].mean, 3.6, 0.6);
+  EXPECT_GT(xt::amin(xt::view(*constrained, xt::all(), xt::all(), 1))(), 0.0);
+  for (const auto& row : table->rows) EXPECT_LT(row.rhat, 1.01) << row.name;
 }
 
 }  // namespace

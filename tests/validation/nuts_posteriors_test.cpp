@@ -15,6 +15,7 @@
 #include "nutshell/diagnostics/diagnostics.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/scan.hpp"
+#include "tests/posteriors/ad/all.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace nutshell {
@@ -114,6 +115,12 @@ TEST(NutsOnReferencePosteriors, RecoversTheReference) {
   if (g_posterior == "eight_schools_nc") return check_against_reference<EightSchoolsNc>(true);
   if (g_posterior == "logistic_1000x25") return check_against_reference<Logistic1000x25>(true);
   if (g_posterior == "funnel_10") return check_against_reference<Funnel10>(false);
+  // The same posteriors written once (layout + distributions + AD).
+  if (g_posterior == "gauss_100_ad") return check_against_reference<Gauss100Ad>(true);
+  if (g_posterior == "corr_gauss_50_ad") return check_against_reference<CorrGauss50Ad>(true);
+  if (g_posterior == "eight_schools_nc_ad") return check_against_reference<EightSchoolsNcAd>(true);
+  if (g_posterior == "logistic_1000x25_ad") return check_against_reference<Logistic1000x25Ad>(true);
+  if (g_posterior == "funnel_10_ad") return check_against_reference<Funnel10Ad>(false);
   FAIL() << "unknown posterior '" << g_posterior << "'";
 }
 
