@@ -63,3 +63,14 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
+
+#include "nutshell/smc/adaptive_tempered.hpp"
+#include "nutshell/smc/mutation.hpp"
+#include "nutshell/smc/parallel.hpp"
+#include "nutshell/smc/particles.hpp"
+#include "nutshell/smc/resampling.hpp"
+#include "nutshell/smc/solver.hpp"
+#include "nutshell/smc/state.hpp"
+#include "nutshell/smc/tempered.hpp"
+#include "nutshell/smc/tempered_density.hpp"
+#include "nutshell/smc/tuning.hpp"
