@@ -9,9 +9,15 @@
 //     optimal HMC scaling, d^-1/3 MALA's), for kernels whose Params have a
 //     step size;
 //   * scale starts at `initial_scale` and after each stage is multiplied by
-//     exp(mean acceptance - target_acceptance), clamped to [1e-3, 1e3]: a
-//     Robbins-Monro-like nudge that keeps the acceptance near the target as
-//     the tempered target narrows.
+//     exp(adapt_rate * (mean acceptance - target_acceptance)), clamped to
+//     [1e-3, 1e3]: a Robbins-Monro-like step on log(scale) that keeps the
+//     acceptance near the target as the tempered target narrows (rate 1,
+//     the default, is Blackjax's exp(acceptance - target) rule; HMC's
+//     acceptance falls off a cliff past the stability limit, so larger
+//     rates oscillate).
+// The diagonal variance is a poor metric for a multimodal population (its
+// spread is the distance between modes); the acceptance feedback then
+// shrinks the step size within a few stages.
 // Kernels without a step size (rmh with a user proposal, slice...) keep the
 // parameters they were given.
 #pragma once
@@ -31,6 +37,7 @@ struct InnerKernelTuning {
   double dim_exponent = 0.25;
   double target_acceptance = 0.65;
   bool adapt_scale = true;
+  double adapt_rate = 1.0;
   double min_variance = 1e-12;
 };
 
@@ -56,7 +63,8 @@ Params tune_params(const Params& base, const Particles& particles, double scale,
 /// The scale for the next stage given this stage's mean acceptance rate.
 inline double next_scale(double scale, double mean_acceptance, const InnerKernelTuning& tuning) {
   if (!tuning.enabled || !tuning.adapt_scale || !std::isfinite(mean_acceptance)) return scale;
-  return std::clamp(scale * std::exp(mean_acceptance - tuning.target_acceptance), 1e-3, 1e3);
+  return std::clamp(
+      scale * std::exp(tuning.adapt_rate * (mean_acceptance - tuning.target_acceptance)), 1e-3, 1e3);
 }
 
 }  // namespace nutshell::smc
