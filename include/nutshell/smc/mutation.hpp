@@ -8,6 +8,8 @@
 // kernel states and the kernel's workspace, reused from stage to stage.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -101,8 +103,9 @@ class Mutation {
   };
 
   // The kernel state at row `row` of `from`, into wk.current (no allocation
-  // once warm for gradient and position states).
-  absl::Status load(Worker& wk, const Particles& from, std::size_t row) {
+  // once warm for gradient and position states). `key` is the particle's
+  // init key (split domain, disjoint from its fold_in step keys).
+  absl::Status load(Worker& wk, const Particles& from, std::size_t row, const Key& key) {
     const std::size_t d = from.dim();
     ensure_size(wk.x, d);
     for (std::size_t j = 0; j < d; ++j) wk.x(j) = from.positions(row, j);
@@ -122,7 +125,16 @@ class Mutation {
       wk.current.logdensity = *lp;
       if (!std::isfinite(*lp)) return absl::InternalError("tempered log density not finite at a particle");
     } else {
-      auto st = init_state(kernel_, wk.x, wk.density);
+      // Kernels whose state holds a random momentum (ghmc, mclmc) draw it
+      // from `key`; ghmc also from the (tuned) metric in the parameters.
+      auto st = [&] {
+        if constexpr (requires { kernel_.init(wk.x, wk.density, *wk.params, key); })
+          return kernel_.init(wk.x, wk.density, *wk.params, key);
+        else if constexpr (requires { kernel_.init(wk.x, wk.density, key); })
+          return kernel_.init(wk.x, wk.density, key);
+        else
+          return init_state(kernel_, wk.x, wk.density);
+      }();
       if (!st.ok()) return st.status();
       wk.current = *std::move(st);
     }
@@ -164,7 +176,7 @@ class Mutation {
       out_loglik(row) = from_loglik[anc];
       return absl::OkStatus();
     }
-    if (auto s = load(wk, from, anc); !s.ok()) return s;
+    if (auto s = load(wk, from, anc, split_one(key, 0)); !s.ok()) return s;
     double acc = 0.0;
     for (int k = 0; k < num_steps; ++k)
       if (auto s = one_step(wk, fold_in(key, static_cast<std::uint64_t>(k)), acc); !s.ok()) return s;
@@ -179,7 +191,7 @@ class Mutation {
     for (std::size_t j = 0; j < from.dim(); ++j) out(first_row, j) = from.positions(anc, j);
     out_loglik(first_row) = from_loglik[anc];
     if (length == 1) return absl::OkStatus();
-    if (auto s = load(wk, from, anc); !s.ok()) return s;
+    if (auto s = load(wk, from, anc, split_one(key, 0)); !s.ok()) return s;
     for (std::size_t k = 1; k < length; ++k) {
       double acc = 0.0;
       if (auto s = one_step(wk, fold_in(key, k), acc); !s.ok()) return s;

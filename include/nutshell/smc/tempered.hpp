@@ -18,6 +18,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <initializer_list>
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
