@@ -62,7 +62,6 @@ class Mutation {
       workers_[w].density.set_beta(beta);
       workers_[w].params = params;
       workers_[w].status = absl::OkStatus();
-      workers_[w].failed_at = ancestors.size();
     }
     parallel_for(num_threads, ancestors.size(), [&](std::size_t w, std::size_t b, std::size_t e) {
       Worker& wk = workers_[w];
@@ -73,14 +72,15 @@ class Mutation {
                      : move_particle(wk, split_one(key, i), from, from_loglik, ancestors[i],
                                      num_steps, i, out, out_loglik, acceptance);
         if (!s.ok()) {
-          wk.status = absl::Status(s.code(), absl::StrCat("mutation of particle ", i, ": ",
+          wk.status = absl::Status(s.code(), absl::StrCat(chain_length > 0 ? "mutation of chain " : "mutation of particle ", i, ": ",
                                                           s.message()));
-          wk.failed_at = i;
           return;
         }
       }
     });
-    // The first failure by particle index, whatever the thread count.
+    // Blocks are contiguous and each worker stops at its first failure, so
+    // the first failing worker holds the failure of lowest index: the same
+    // error whatever the thread count.
     for (std::size_t w = 0; w < num_threads; ++w)
       if (!workers_[w].status.ok()) return workers_[w].status;
     return absl::OkStatus();
@@ -99,7 +99,6 @@ class Mutation {
     Workspace ws{};
     Vec x, grad;
     absl::Status status;
-    std::size_t failed_at = 0;
   };
 
   // The kernel state at row `row` of `from`, into wk.current (no allocation
