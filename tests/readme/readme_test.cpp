@@ -12,6 +12,7 @@
 #include "nutshell/run/scan.hpp"
 #include "nutshell/distributions/continuous.hpp"
 #include "nutshell/model/make_model.hpp"
+#include "nutshell/smc/adaptive_tempered.hpp"
 
 namespace {
 
@@ -124,6 +125,39 @@ TEST(Readme, WritingAModelOnce) {
   EXPECT_NEAR(table->rows[1].mean, 3.6, 0.6);
   EXPECT_GT(xt::amin(xt::view(*constrained, xt::all(), xt::all(), 1))(), 0.0);
   for (const auto& row : table->rows) EXPECT_LT(row.rhat, 1.01) << row.name;
+}
+
+}  // namespace
+
+// The Sequential Monte Carlo section.
+
+namespace {
+
+TEST(Readme, SequentialMonteCarlo) {
+  using namespace nutshell;
+  // Prior N(0, I) and likelihood exp(-|x - 1|^2 / 2): each a log density with gradient.
+  auto logprior = [](const Vec& x, Vec& grad) { grad = -x; return -0.5 * xt::sum(x * x)(); };
+  auto loglik = [](const Vec& x, Vec& grad) {
+    grad = 1.0 - x;
+    return -0.5 * xt::sum((x - 1.0) * (x - 1.0))();
+  };
+  smc::Options options;           // systematic resampling, 10 mutation steps per stage
+  options.num_threads = 2;        // bitwise the same result for any thread count
+  hmc::Params params;             // step size and inverse mass matrix are tuned from the particles
+  params.num_integration_steps = 5;
+  smc::adaptive_tempered::Sampler sampler(logprior, loglik, hmc::Kernel{}, params, options,
+                                          {.target_ess = 0.5});
+  Mat prior_draws = Mat::from_shape({1000, 2});     // 1000 particles from N(0, I) in 2-D
+  normal(make_key(1), std::span<double>(prior_draws.data(), prior_draws.size()));
+  auto state = sampler.init(prior_draws);           // a status if any particle's density is not finite
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto result = smc::adaptive_tempered::run(make_key(2), sampler, *state);
+  ASSERT_TRUE(result.ok()) << result.status();
+  double log_z = result->state.log_marginal_likelihood;     // exact: -0.25 - log(2)/2 per dimension
+  Vec mean = smc::weighted_mean(result->state.particles);   // exact: 0.5
+  EXPECT_NEAR(log_z, 2 * (-0.25 - 0.5 * std::log(2.0)), 0.1);
+  EXPECT_NEAR(mean(0), 0.5, 0.1);
+  EXPECT_NEAR(mean(1), 0.5, 0.1);
 }
 
 }  // namespace
