@@ -63,3 +63,7 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
+#include "nutshell/vi/adam.hpp"
+#include "nutshell/vi/fullrank_vi.hpp"
+#include "nutshell/vi/meanfield_vi.hpp"
+#include "nutshell/vi/vi_fit.hpp"
