@@ -9,9 +9,10 @@
 //   pathfinder multi-path Pathfinder (one path from each of those 4 points,
 //              PSIS resampling, vi::pathfinder_init) gives each chain its
 //              start and all of them the initial diagonal inverse mass matrix.
-// then, for warmup lengths W = 100, 200, 400, 800, 1600 in turn: window
-// adaptation (Stan's schedule, diagonal metric, delta 0.8) for W steps and
-// 1000 NUTS draws per chain; the first W whose max split rank-normalised
+// then, for warmup lengths W = 10, 20, 40, 70, 100, 200, 400, 800, 1600 in
+// turn: window
+// adaptation (Stan's schedule, diagonal metric, delta 0.8; below 20 steps
+// only the step size adapts) for W steps and 1000 NUTS draws per chain; the first W whose max split rank-normalised
 // R-hat over all coordinates is below 1.01 is reported, with the gradient
 // evaluations spent to get there: the warmup's integration steps summed over
 // chains (for that W only; the grid is a search, not a schedule) plus, for
@@ -63,7 +64,7 @@ Outcome run(const Model& model, const Key& root, bool use_pathfinder, double* k_
     *k_hat = init->k_hat;
   }
   Outcome out;
-  for (std::size_t warmup : {100, 200, 400, 800, 1600}) {
+  for (std::size_t warmup : {10, 20, 40, 70, 100, 200, 400, 800, 1600}) {
     diagnostics::Draws draws = diagnostics::Draws::from_shape({kChains, kDraws, model.dim()});
     std::size_t grads = pathfinder_evals, divergences = 0;
     for (std::size_t c = 0; c < kChains; ++c) {
