@@ -1,7 +1,8 @@
 // Warmup needed before 4 chains agree (max R-hat < 1.01), with and without
 // Pathfinder initialisation, on the shared posteriors.
 //
-//   bazel run -c opt //benchmarks:pathfinder_init -- [--posteriors=a,b,...] [--seed=1]
+//   bazel run //benchmarks:pathfinder_init -- [--posteriors=a,b,...] [--seed=1]
+//       [--draws=1000] [--lbfgs_iterations=1000] [--elbo_draws=50]
 //
 // For each posterior and each initialisation:
 //   default    every chain starts at Stan's random point (each unconstrained
@@ -10,9 +11,9 @@
 //              PSIS resampling, vi::pathfinder_init) gives each chain its
 //              start and all of them the initial diagonal inverse mass matrix.
 // then, for warmup lengths W = 10, 20, 40, 70, 100, 200, 400, 800, 1600 in
-// turn: window
-// adaptation (Stan's schedule, diagonal metric, delta 0.8; below 20 steps
-// only the step size adapts) for W steps and 1000 NUTS draws per chain; the first W whose max split rank-normalised
+// turn: window adaptation (Stan's schedule, diagonal metric, delta 0.8; below
+// 20 steps only the step size adapts) for W steps and --draws NUTS draws per
+// chain; the first W whose max split rank-normalised
 // R-hat over all coordinates is below 1.01 is reported, with the gradient
 // evaluations spent to get there: the warmup's integration steps summed over
 // chains (for that W only; the grid is a search, not a schedule) plus, for
@@ -35,7 +36,9 @@
 namespace nutshell {
 namespace {
 
-constexpr std::size_t kChains = 4, kDraws = 1000;
+constexpr std::size_t kChains = 4;
+std::size_t g_draws = 1000;  // --draws
+vi::PathfinderInitOptions g_pf;  // --lbfgs_iterations, --elbo_draws
 
 struct Outcome {
   std::size_t warmup = 0;      // 0: never below 1.01 on the grid
@@ -53,7 +56,7 @@ Outcome run(const Model& model, const Key& root, bool use_pathfinder, double* k_
   std::size_t pathfinder_evals = 0;
   if (use_pathfinder) {
     Model f = model;
-    auto init = vi::pathfinder_init(split_one(root, 1), f, starts, kChains);
+    auto init = vi::pathfinder_init(split_one(root, 1), f, starts, kChains, g_pf);
     if (!init.ok()) {
       std::fprintf(stderr, "pathfinder_init: %s\n", std::string(init.status().message()).c_str());
       return {};
@@ -65,7 +68,7 @@ Outcome run(const Model& model, const Key& root, bool use_pathfinder, double* k_
   }
   Outcome out;
   for (std::size_t warmup : {10, 20, 40, 70, 100, 200, 400, 800, 1600}) {
-    diagnostics::Draws draws = diagnostics::Draws::from_shape({kChains, kDraws, model.dim()});
+    diagnostics::Draws draws = diagnostics::Draws::from_shape({kChains, g_draws, model.dim()});
     std::size_t grads = pathfinder_evals, divergences = 0;
     for (std::size_t c = 0; c < kChains; ++c) {
       const auto keys = split<2>(fold_in(split_one(root, 2), c));
@@ -78,7 +81,7 @@ Outcome run(const Model& model, const Key& root, bool use_pathfinder, double* k_
       }
       for (const auto& w : adapted->infos) grads += w.info.num_integration_steps;
       auto sampler = nuts::sampler(f, adapted->parameters);
-      auto r = run_inference_algorithm(keys[1], sampler, adapted->state, kDraws);
+      auto r = run_inference_algorithm(keys[1], sampler, adapted->state, g_draws);
       if (!r.ok()) return out;
       divergences += r->num_divergent;
       xt::view(draws, c, xt::all(), xt::all()) = r->positions;
@@ -127,6 +130,11 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a.rfind("--posteriors=", 0) == 0) list = a.substr(13);
     else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
+    else if (a.rfind("--draws=", 0) == 0) g_draws = std::strtoull(a.c_str() + 8, nullptr, 10);
+    else if (a.rfind("--lbfgs_iterations=", 0) == 0)
+      g_pf.multipath.pathfinder.lbfgs.max_iterations = std::atoi(a.c_str() + 19);
+    else if (a.rfind("--elbo_draws=", 0) == 0)
+      g_pf.multipath.pathfinder.num_elbo_draws = std::strtoull(a.c_str() + 13, nullptr, 10);
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 2;

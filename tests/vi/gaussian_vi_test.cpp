@@ -3,6 +3,8 @@
 // mean and (co)variance against the truth over several keys.
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -208,6 +210,35 @@ TEST(GaussianVi, FullrankRecoversCorrelatedGaussian) {
 TEST(GaussianVi, FullrankRecoversDiagonalGaussian) {
   for (std::uint64_t seed = 1; seed <= 2; ++seed)
     expect_good("fullrank diag10", fullrank_check(testing::diagonal_10(), seed), seed);
+}
+
+TEST(GaussianVi, BadInputIsAStatus) {
+  // Finite only on x_0 > 0: the start at x_0 = -1 is refused...
+  auto half = [](const Vec& x, Vec& g) {
+    g = -x;
+    return x(0) > 0 ? -0.5 * xt::sum(x * x)() : -std::numeric_limits<double>::infinity();
+  };
+  auto bad_start = meanfield_vi(half).fit(make_key(1), Vec{-1.0, 0.0});
+  ASSERT_FALSE(bad_start.ok());
+  EXPECT_EQ(bad_start.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fullrank_vi(half).fit(make_key(1), Vec{std::nan(""), 0.0}).ok());
+  // ...and from x_0 = 0.5 q puts mass on x_0 < 0 at once: a non-finite ELBO
+  // is an error naming the iteration, never NaN parameters.
+  for (auto fit : {meanfield_vi(half).fit(make_key(1), Vec{0.5, 0.0}).status(),
+                   fullrank_vi(half).fit(make_key(1), Vec{0.5, 0.0}).status()}) {
+    EXPECT_EQ(fit.code(), absl::StatusCode::kInvalidArgument) << fit;
+    EXPECT_NE(fit.message().find("non-finite"), std::string::npos) << fit;
+    EXPECT_NE(fit.message().find("iteration 0"), std::string::npos) << fit;
+  }
+  // A throwing density: its message comes back.
+  auto throws = [](const Vec& x, Vec& g) -> double {
+    g = -x;
+    if (x(0) > 3.0) throw std::runtime_error("too far");
+    return -0.5 * xt::sum(x * x)();
+  };
+  auto thrown = meanfield_vi(throws).fit(make_key(1), Vec{2.5, 0.0});
+  ASSERT_FALSE(thrown.ok());
+  EXPECT_NE(thrown.status().message().find("too far"), std::string::npos) << thrown.status();
 }
 
 }  // namespace
