@@ -161,6 +161,25 @@ TEST(Pathfinder, NoProgressIsAnError) {
               std::string(r2.status().message()).c_str());
 }
 
+TEST(Pathfinder, InvalidOptionsAreAnError) {
+  const GaussianTarget t = testing::correlated_5();
+  pathfinder::Options options;
+  options.lbfgs.gradient_tolerance = -1.0;  // liblbfgs: LBFGSERR_INVALID_EPSILON
+  auto r = pathfinder::approximate(make_key(1), t, Vec(xt::ones<double>({5})), options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("LBFGSERR_INVALID"), std::string::npos) << r.status();
+  options = {};
+  options.lbfgs.history_size = 0;
+  EXPECT_EQ(pathfinder::approximate(make_key(1), t, Vec(xt::ones<double>({5})), options)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.num_draws = 0;
+  EXPECT_FALSE(pathfinder::approximate(make_key(1), t, Vec(xt::ones<double>({5})), options).ok());
+}
+
 TEST(Pathfinder, ThrowingDensityIsAnError) {
   int calls = 0;
   auto f = [&calls](const Vec& x, Vec& g) {
