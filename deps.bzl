@@ -105,6 +105,12 @@ cc_library(
     hdrs = glob(["include/benchmark/**"]),
     linkopts = ["-lbenchmark", "-lpthread"],
 )
+
+cc_library(
+    name = "lbfgs",
+    hdrs = ["include/lbfgs.h"],
+    linkopts = ["-llbfgs"],
+)
 """
 
 def nutshell_deps():
