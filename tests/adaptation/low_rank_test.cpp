@@ -31,7 +31,10 @@ Mat rank_one_covariance(std::size_t d, double a) {
 }
 
 // n draws from N(mu, Sigma) with their exact scores -Sigma^-1 (x - mu).
-DrawGradientWindow gaussian_window(const Mat& cov, std::size_t n, std::uint64_t seed) {
+// With `spread` > 1 the draws come from N(mu, spread^2 Sigma), as early in
+// warmup, while the scores stay those of N(mu, Sigma).
+DrawGradientWindow gaussian_window(const Mat& cov, std::size_t n, std::uint64_t seed,
+                                   double spread = 1.0) {
   const std::size_t d = cov.shape(0);
   const Mat chol = xt::linalg::cholesky(cov);
   const Mat prec = xt::linalg::inv(cov);
@@ -39,7 +42,7 @@ DrawGradientWindow gaussian_window(const Mat& cov, std::size_t n, std::uint64_t 
   Vec z = Vec::from_shape({d}), x = Vec::from_shape({d}), g = Vec::from_shape({d});
   for (std::size_t t = 0; t < n; ++t) {
     normal(fold_in(make_key(seed), t), z);
-    x = xt::linalg::dot(chol, z);
+    x = spread * xt::linalg::dot(chol, z);
     g = -xt::linalg::dot(prec, x);
     for (std::size_t i = 0; i < d; ++i) x(i) += 5.0;  // a mean the estimate must remove
     draw_gradient_window_push(w, x, g);
@@ -123,6 +126,25 @@ TEST(LowRank, FewerDrawsStillWhitenWithinTheCutoffBand) {
     }
     EXPECT_LT(fisher_divergence(*m, cov), 1.0) << "seed " << seed;  // measured <= 0.49
   }
+}
+
+// Early in warmup the draws are spread far wider than the posterior (a
+// window of the transient): in the rescaled space Cx and Cg are then ~1e9
+// in the data directions and 1 elsewhere. The geometric mean must still be
+// computed without squaring that range (a failure seen on gauss_100 before
+// the SVD form): for an independent Gaussian the rescaled Cx and Cg are
+// equal, so nothing is kept.
+TEST(LowRank, OverdispersedWindowOfAnIndependentGaussianNeedsNoCorrection) {
+  const std::size_t d = 100;
+  Mat cov = xt::zeros<double>({d, d});
+  for (std::size_t i = 0; i < d; ++i) cov(i, i) = std::pow(10.0, -2.0 + 4.0 * i / (d - 1.0));
+  for (std::size_t n : {10, 48, 99, 150})
+    for (double spread : {1.0, 30.0, 1000.0}) {
+      const auto w = gaussian_window(cov, n, 7, spread);
+      auto m = low_rank_metric(w);
+      ASSERT_TRUE(m.ok()) << "n " << n << " spread " << spread << ": " << m.status();
+      EXPECT_EQ(m->rank(), 0u) << "n " << n << " spread " << spread;
+    }
 }
 
 TEST(LowRank, NeedsThreeDrawsAndValidOptions) {

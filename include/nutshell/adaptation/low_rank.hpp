@@ -14,6 +14,8 @@
 //      the solution of Sigma Cg Sigma = Cx: the covariance whose affine map
 //      minimises the sample Fisher divergence (for a Gaussian it is the
 //      covariance exactly, whatever the window's size).
+//      Computed through two SVDs (detail::spd_geometric_mean_eig) so the
+//      condition number is not squared.
 //   5. Eigendecomposition of Sigma; eigenpairs with lambda outside
 //      [1/c, c] are kept (c = 2): the rest are too close to the diagonal
 //      estimate to be worth an O(d) term per leapfrog.
@@ -27,6 +29,7 @@
 #include <cmath>
 #include <cstddef>
 #include <exception>
+#include <utility>
 #include <vector>
 
 #include <xtensor-blas/xlinalg.hpp>
@@ -99,6 +102,35 @@ inline Mat spd_power(const Mat& a, double p) {
   return out;
 }
 
+// The SPD geometric mean Sigma of Sigma Cg Sigma = Cx, as its eigenvalues
+// and eigenvectors (columns). The textbook form Cg^-1/2 (Cg^1/2 Cx Cg^1/2)^1/2
+// Cg^-1/2 squares the condition number: with Cx, Cg ~ 1e9 in the data
+// directions and 1 in the regularised ones (an overdispersed early window),
+// the eigensolver's absolute error on the inner product swamps the
+// regularised directions and returns eigenvalues near 0 or below. Instead:
+// B = Cx^1/2 Cg^1/2 = U S V^T gives (Cg^1/2 Cx Cg^1/2)^1/2 = V S V^T, so
+// Sigma = Z^T Z with Z = S^1/2 V^T Cg^-1/2; the SVD of Z gives Sigma's
+// eigenpairs (squared singular values, right singular vectors), positive by
+// construction and without the squared range.
+inline std::pair<Vec, Mat> spd_geometric_mean_eig(const Mat& cx, const Mat& cg) {
+  const std::size_t r = cx.shape(0);
+  const Mat b = xt::linalg::dot(spd_power(cx, 0.5), spd_power(cg, 0.5));
+  auto [ub, sb, vbt] = xt::linalg::svd(b, false);
+  Mat z = xt::linalg::dot(vbt, spd_power(cg, -0.5));
+  for (std::size_t i = 0; i < r; ++i) {
+    const double f = std::sqrt(sb(i));
+    for (std::size_t j = 0; j < r; ++j) z(i, j) *= f;
+  }
+  auto [uz, sz, vzt] = xt::linalg::svd(z, false);
+  Vec values = Vec::from_shape({r});
+  Mat vectors = Mat::from_shape({r, r});
+  for (std::size_t k = 0; k < r; ++k) {
+    values(k) = sz(k) * sz(k);
+    for (std::size_t i = 0; i < r; ++i) vectors(i, k) = vzt(k, i);
+  }
+  return {std::move(values), std::move(vectors)};
+}
+
 }  // namespace detail
 
 /// The low-rank modified metric from the first `w.count` draws of `w` (see
@@ -154,16 +186,8 @@ inline absl::StatusOr<Metric> low_rank_metric(const DrawGradientWindow& w,
       cx(i, i) += 1.0;
       cg(i, i) += 1.0;
     }
-    // 4. SPD geometric mean: Sigma Cg Sigma = Cx.
-    const Mat cg_half = detail::spd_power(cg, 0.5);
-    const Mat cg_mhalf = detail::spd_power(cg, -0.5);
-    Mat inner = xt::linalg::dot(xt::linalg::dot(cg_half, cx), cg_half);
-    inner = 0.5 * (inner + xt::transpose(inner));
-    Mat sigma = xt::linalg::dot(xt::linalg::dot(cg_mhalf, detail::spd_power(inner, 0.5)),
-                                cg_mhalf);
-    sigma = 0.5 * (sigma + xt::transpose(sigma));
-    // 5. Keep the eigenpairs far from 1.
-    auto [vals, vecs] = xt::linalg::eigh(sigma);
+    // 4.-5. SPD geometric mean (Sigma Cg Sigma = Cx) and its eigenpairs.
+    auto [vals, vecs] = detail::spd_geometric_mean_eig(cx, cg);
     std::vector<std::size_t> keep;
     for (std::size_t k = 0; k < r; ++k) {
       if (!std::isfinite(vals(k)) || !(vals(k) > 0.0))
