@@ -29,18 +29,20 @@ TEST(FisherAdaptation, DiagonalNutsRecoversScalesOf10dGaussian) {
   const nuts::Params& p = result->parameters;
   ASSERT_EQ(p.inverse_mass_matrix.kind(), Metric::Kind::kDiagonal);
   for (std::size_t i = 0; i < 10; ++i) {
-    // For a Gaussian sqrt(Var x / Var g) estimates the variance with far
-    // less noise than Var x alone (measured over 5 keys: worst 0.12 off).
+    // For an independent Gaussian g_i = -x_i / sigma_i^2 exactly, so
+    // sqrt(Var x / Var g) is the variance to round-off whatever the draws
+    // (a draw-variance estimate is ~10% off after 1000 warmup steps).
     const double rel =
         p.inverse_mass_matrix.inverse_mass_diagonal()(i) / target.covariance()(i, i) - 1.0;
-    EXPECT_LT(std::abs(rel), 0.25) << "coordinate " << i;
+    EXPECT_LT(std::abs(rel), 1e-6) << "coordinate " << i;
   }
   auto sampler = nuts::sampler(std::ref(target), p);
   auto run = run_inference_algorithm(make_key(111), sampler, result->state, 2000);
   ASSERT_TRUE(run.ok()) << run.status();
   double acceptance = 0.0;
   for (const auto& i : run->infos) acceptance += i.acceptance_rate / run->infos.size();
-  EXPECT_GT(acceptance, 0.7);
+  // Measured over 8 keys: 0.807-0.825.
+  EXPECT_NEAR(acceptance, 0.815, 0.05);
   EXPECT_EQ(run->num_divergent, 0u);
   testing::expect_moments(run->positions, target.mean(), xt::diagonal(target.covariance()), 4.0,
                           "nuts after fisher_diagonal");
@@ -72,8 +74,9 @@ TEST(FisherAdaptation, LowRankNutsFindsTheCorrelatedDirection) {
   testing::expect_moments(run->positions, target.mean(), xt::diagonal(target.covariance()), 4.0,
                           "nuts after fisher_low_rank");
   // With the correlated direction in the metric the trajectories are
-  // short (a diagonal metric needs ~30 steps per draw here).
-  EXPECT_LT(steps, 12.0);
+  // shorter: over 8 keys 4.9-5.4 steps per draw, against 8.7-9.4 with
+  // fisher_diagonal on the same target.
+  EXPECT_LT(steps, 7.0);
   std::printf("fisher_low_rank: rank %zu, step size %.4f, %.1f steps per draw\n",
               p.inverse_mass_matrix.rank(), p.step_size, steps);
 }
@@ -89,8 +92,8 @@ TEST(FisherAdaptation, DrivesHmcToo) {
   for (std::size_t i = 0; i < 10; ++i)
     EXPECT_NEAR(result->parameters.inverse_mass_matrix.inverse_mass_diagonal()(i) /
                     target.covariance()(i, i),
-                1.0, 0.5)
-        << i;
+                1.0, 1e-6)
+        << i;  // exact for an independent Gaussian, as above
 }
 
 TEST(FisherAdaptation, RejectsBadInput) {
