@@ -9,6 +9,7 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "nutshell/adaptation/fisher_adaptation.hpp"
+#include "nutshell/mcmc/ghmc.hpp"
 #include "nutshell/mcmc/hmc.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/scan.hpp"
@@ -94,6 +95,21 @@ TEST(FisherAdaptation, DrivesHmcToo) {
                     target.covariance()(i, i),
                 1.0, 1e-6)
         << i;  // exact for an independent Gaussian, as above
+}
+
+TEST(FisherAdaptation, DrivesGhmcFromAState) {
+  Gaussian target = Gaussian::scales_10d();
+  auto state = ghmc::init(xt::ones<double>({10}), target, make_key(0));
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto warmup = fisher_adaptation(ghmc::Kernel{}, std::ref(target));
+  auto result = warmup.run_from(make_key(14), *state, 500);
+  ASSERT_TRUE(result.ok()) << result.status();
+  for (std::size_t i = 0; i < 10; ++i)
+    EXPECT_NEAR(result->parameters.inverse_mass_matrix.inverse_mass_diagonal()(i) /
+                    target.covariance()(i, i),
+                1.0, 1e-6)
+        << i;
+  EXPECT_GT(result->parameters.step_size, 0.0);
 }
 
 TEST(FisherAdaptation, RejectsBadInput) {

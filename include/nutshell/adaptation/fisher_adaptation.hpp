@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstddef>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -59,13 +60,23 @@ struct FisherAdaptationResult {
   Params parameters;  ///< the tuned parameters, ready for the kernel
 };
 
-/// Fisher adaptation bound to a gradient kernel with a metric (hmc, nuts,
-/// ghmc, ...), a log density, options and the untuned parameters. Holds the
-/// log density by value (wrap it in std::ref to share one).
+/// A kernel whose state carries the gradient at its position and whose
+/// parameters carry a metric: what the Fisher estimators need.
 template <class K, class F>
-  requires AdaptableKernel<K, F> &&
-           has_metric_v<typename KernelTypes<K, F>::Params> &&
-           std::is_same_v<typename KernelTypes<K, F>::State, GradientState>
+concept FisherAdaptableKernel =
+    AdaptableKernel<K, F> && has_metric_v<typename KernelTypes<K, F>::Params> &&
+    requires(const typename KernelTypes<K, F>::State& s) {
+      { s.position } -> std::convertible_to<const Vec&>;
+      { s.logdensity_grad } -> std::convertible_to<const Vec&>;
+      { s.logdensity } -> std::convertible_to<double>;
+    };
+
+/// Fisher adaptation bound to a gradient kernel with a metric (hmc, nuts;
+/// ghmc through run_from, since its init needs a key), a log density,
+/// options and the untuned parameters. Holds the log density by value (wrap
+/// it in std::ref to share one).
+template <class K, class F>
+  requires FisherAdaptableKernel<K, F>
 class FisherAdaptationAlgorithm {
  public:
   using State = typename KernelTypes<K, F>::State;
@@ -157,8 +168,14 @@ class FisherAdaptationAlgorithm {
                                 double from) {
     Integrator integrator = velocity_verlet;
     if constexpr (requires { Integrator{kernel_.integrator}; }) integrator = kernel_.integrator;
-    LeapfrogProbe<F> probe(state, logdensity_, params.inverse_mass_matrix, integrator);
-    return find_reasonable_step_size(key, from, probe);
+    if constexpr (std::is_same_v<State, GradientState>) {
+      LeapfrogProbe<F> probe(state, logdensity_, params.inverse_mass_matrix, integrator);
+      return find_reasonable_step_size(key, from, probe);
+    } else {  // e.g. ghmc's state: the probe needs only the gradient state
+      const GradientState g{state.position, state.logdensity, state.logdensity_grad};
+      LeapfrogProbe<F> probe(g, logdensity_, params.inverse_mass_matrix, integrator);
+      return find_reasonable_step_size(key, from, probe);
+    }
   }
 
   K kernel_;
