@@ -17,6 +17,7 @@
 // rebuilt (every `low_rank_update_interval` draws and at switches).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <utility>
 
@@ -108,8 +109,9 @@ class FisherAdaptation {
   }
 
   /// The starting state: metric 1 / |g| from the gradient at the initial
-  /// point, empty estimators (preallocated: a low-rank window holds every
-  /// warmup draw), dual averaging from options.initial_step_size until the
+  /// point, empty estimators (preallocated: a low-rank window can hold every
+  /// draw before the final phase, 2 x 2 x final_start x dim doubles in all),
+  /// dual averaging from options.initial_step_size until the
   /// caller's search and restart.
   absl::StatusOr<FisherAdaptationState> init(const Vec& initial_gradient) const {
     const std::size_t d = initial_gradient.size();
@@ -119,7 +121,7 @@ class FisherAdaptation {
     auto m = Metric::diagonal(s.scale);
     if (!m.ok()) return m.status();
     s.inverse_mass_matrix = *std::move(m);
-    const std::size_t capacity = options_.low_rank ? schedule_.num_steps : 0;
+    const std::size_t capacity = options_.low_rank ? schedule_.final_start : 0;
     for (FisherEstimator* e : {&s.foreground, &s.background}) {
       e->moments = draw_gradient_moments_init(d);
       e->window = draw_gradient_window_init(d, capacity);
