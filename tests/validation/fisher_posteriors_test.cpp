@@ -3,7 +3,10 @@
 // draws) on 4 chains must pass the same validation as window adaptation
 // (nuts_posteriors_test.cpp): every reference mean within 4 MCSE, every sd
 // within 10%, R-hat < 1.01. The posterior and the adaptation are the first
-// and second command-line arguments (see BUILD).
+// and second command-line arguments (see BUILD); an optional third is the
+// root key (`--test_arg=K`). Run by hand with the default key and keys 1-4
+// (all 8 targets, 40 runs): all pass; worst |z| 3.30, max R-hat 1.0070, at
+// most 8 divergences in 4000 draws (eight_schools_nc).
 //
 // The MCSE of the comparison combines ours (posterior's mcse_mean on our 4
 // chains) and the reference run's: sqrt(ours^2 + ref^2).
@@ -24,6 +27,7 @@ namespace {
 
 std::string g_posterior;
 bool g_low_rank = false;
+std::uint64_t g_seed = 20261121;  // a third argument overrides it (calibration by hand)
 
 constexpr std::size_t kChains = 4, kWarmup = 1000, kDraws = 1000;
 
@@ -37,7 +41,7 @@ template <class Model>
 Chains run_chains(const Model& model) {
   Chains out;
   out.draws = diagnostics::Draws::from_shape({kChains, kDraws, model.dim()});
-  const Key root = make_key(20261121);
+  const Key root = make_key(g_seed);
   for (std::size_t c = 0; c < kChains; ++c) {
     const Key chain_key = split_one(root, c);
     const auto keys = split<3>(chain_key);
@@ -127,5 +131,6 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (argc > 1) nutshell::g_posterior = argv[1];
   if (argc > 2) nutshell::g_low_rank = std::string(argv[2]) == "fisher_low_rank";
+  if (argc > 3) nutshell::g_seed = std::stoull(argv[3]);
   return RUN_ALL_TESTS();
 }
