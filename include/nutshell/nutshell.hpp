@@ -44,6 +44,7 @@
 #include "nutshell/adaptation/welford.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/adaptation/windowed.hpp"
+#include "nutshell/adaptation/fisher_adaptation.hpp"
 
 #include "nutshell/run/callbacks.hpp"
 #include "nutshell/run/checkpoint.hpp"

@@ -13,6 +13,21 @@ double dot(const Vec& a, const Vec& b) {
   for (std::size_t i = 0, n = a.size(); i < n; ++i) s += pa[i] * pb[i];
   return s;
 }
+
+// Row j of a row-major k x d matrix.
+const double* row(const Mat& m, std::size_t j) { return m.data() + j * m.shape(1); }
+
+// x <- (I + U diag(a) U^T) x, one orthonormal column at a time (the rank-one
+// factors commute, see the header), in place.
+void apply_low_rank(const Mat& basis, const Vec& a, double* x, std::size_t d) {
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    const double* u = row(basis, j);
+    double c = 0.0;
+    for (std::size_t i = 0; i < d; ++i) c += u[i] * x[i];
+    c *= a(j);
+    for (std::size_t i = 0; i < d; ++i) x[i] += c * u[i];
+  }
+}
 }  // namespace
 
 Metric Metric::identity(std::size_t dim) {
@@ -71,6 +86,60 @@ absl::StatusOr<Metric> Metric::dense(const Mat& a) {
   return m;
 }
 
+absl::StatusOr<Metric> Metric::low_rank(const Vec& scale, const Mat& basis,
+                                        const Vec& eigenvalues) {
+  const std::size_t d = scale.size();
+  for (std::size_t i = 0; i < d; ++i)
+    if (!std::isfinite(scale(i)) || !(scale(i) > 0.0))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "low-rank metric: the diagonal part must be finite and > 0; entry ", i, " is ",
+          scale(i)));
+  const std::size_t k = eigenvalues.size();
+  if (basis.dimension() != 2 || basis.shape(0) != k || basis.shape(1) != d)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "low-rank metric: the basis must be ", k, " x ", d, " (eigenvalues x dimension), got ",
+        basis.dimension() == 2 ? absl::StrCat(basis.shape(0), " x ", basis.shape(1))
+                               : std::string("a non-matrix")));
+  if (k > d)
+    return absl::InvalidArgumentError(
+        absl::StrCat("low-rank metric: rank ", k, " exceeds the dimension ", d));
+  for (std::size_t j = 0; j < k; ++j)
+    if (!std::isfinite(eigenvalues(j)) || !(eigenvalues(j) > 0.0))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "low-rank metric: eigenvalues must be finite and > 0; eigenvalue ", j, " is ",
+          eigenvalues(j)));
+  for (std::size_t a = 0; a < k; ++a)
+    for (std::size_t b = a; b < k; ++b) {
+      double g = 0.0;
+      for (std::size_t i = 0; i < d; ++i) g += basis(a, i) * basis(b, i);
+      if (!(std::abs(g - (a == b ? 1.0 : 0.0)) < 1e-8))
+        return absl::InvalidArgumentError(absl::StrCat(
+            "low-rank metric: the basis rows are not orthonormal (row ", a, " . row ", b, " = ",
+            g, ")"));
+    }
+  Metric m;
+  m.kind_ = Kind::kLowRank;
+  m.dim_ = d;
+  m.scale_ = scale;
+  m.sigma_ = xt::sqrt(scale);
+  m.basis_ = basis;
+  m.eigenvalues_ = eigenvalues;
+  m.lambda_m1_ = eigenvalues - 1.0;
+  m.inv_sqrt_lambda_m1_ = 1.0 / xt::sqrt(eigenvalues) - 1.0;
+  m.sqrt_lambda_m1_ = xt::sqrt(eigenvalues) - 1.0;
+  m.scaled_basis_ = Mat::from_shape({k, d});
+  for (std::size_t j = 0; j < k; ++j)
+    for (std::size_t i = 0; i < d; ++i) m.scaled_basis_(j, i) = m.sigma_(i) * basis(j, i);
+  // diag(M^-1)_i = sigma_i^2 (1 + sum_j (lambda_j - 1) u_ij^2).
+  m.diag_ = Vec::from_shape({d});
+  for (std::size_t i = 0; i < d; ++i) {
+    double s = 1.0;
+    for (std::size_t j = 0; j < k; ++j) s += m.lambda_m1_(j) * basis(j, i) * basis(j, i);
+    m.diag_(i) = scale(i) * s;
+  }
+  return m;
+}
+
 void Metric::sample_momentum(const Key& key, Vec& p) const {
   normal(key, p);
   switch (kind_) {
@@ -85,6 +154,12 @@ void Metric::sample_momentum(const Key& key, Vec& p) const {
                   chol_.data(), static_cast<int>(dim_), p.data(), 1);
       return;
     }
+    case Kind::kLowRank:
+      // p = S^-1 (I + U (Lambda^-1/2 - I) U^T) z: covariance
+      // S^-1 (I + U (Lambda^-1 - I) U^T) S^-1 = M.
+      apply_low_rank(basis_, inv_sqrt_lambda_m1_, p.data(), dim_);
+      for (std::size_t i = 0; i < dim_; ++i) p(i) /= sigma_(i);
+      return;
   }
 }
 
@@ -100,6 +175,18 @@ void Metric::velocity(const Vec& p, Vec& v) const {
       cblas_dsymv(CblasRowMajor, CblasLower, static_cast<int>(dim_), 1.0, dense_.data(),
                   static_cast<int>(dim_), p.data(), 1, 0.0, v.data(), 1);
       return;
+    case Kind::kLowRank: {
+      // v = S^2 p + sum_j (lambda_j - 1) w_j (w_j^T p), w_j = S u_j.
+      for (std::size_t i = 0; i < dim_; ++i) v(i) = scale_(i) * p(i);
+      for (std::size_t j = 0; j < eigenvalues_.size(); ++j) {
+        const double* w = row(scaled_basis_, j);
+        double c = 0.0;
+        for (std::size_t i = 0; i < dim_; ++i) c += w[i] * p(i);
+        c *= lambda_m1_(j);
+        for (std::size_t i = 0; i < dim_; ++i) v(i) += c * w[i];
+      }
+      return;
+    }
   }
 }
 
@@ -123,12 +210,98 @@ double Metric::kinetic_energy(const Vec& p) const {
       }
       return 0.5 * s;
     }
+    case Kind::kLowRank: {
+      double s = 0.0;
+      for (std::size_t i = 0; i < dim_; ++i) s += scale_(i) * p(i) * p(i);
+      for (std::size_t j = 0; j < eigenvalues_.size(); ++j) {
+        const double* w = row(scaled_basis_, j);
+        double c = 0.0;
+        for (std::size_t i = 0; i < dim_; ++i) c += w[i] * p(i);
+        s += lambda_m1_(j) * c * c;
+      }
+      return 0.5 * s;
+    }
   }
   return 0.0;
 }
 
 bool Metric::is_turning(const Vec& v_left, const Vec& v_right, const Vec& rho) {
   return dot(v_left, rho) <= 0.0 || dot(v_right, rho) <= 0.0;
+}
+
+void Metric::sqrt_transpose_times(const Vec& g, Vec& out) const {
+  switch (kind_) {
+    case Kind::kIdentity:
+      for (std::size_t i = 0; i < dim_; ++i) out(i) = g(i);
+      return;
+    case Kind::kDiagonal:
+      for (std::size_t i = 0; i < dim_; ++i) out(i) = g(i) / inv_sqrt_diag_(i);
+      return;
+    case Kind::kDense:
+      // (L^T g)_i = sum_{j >= i} L(j, i) g_j.
+      for (std::size_t i = 0; i < dim_; ++i) {
+        double s = 0.0;
+        for (std::size_t j = i; j < dim_; ++j) s += chol_(j, i) * g(j);
+        out(i) = s;
+      }
+      return;
+    case Kind::kLowRank:
+      // R^T g = (I + U (Lambda^1/2 - I) U^T) (sigma .* g).
+      for (std::size_t i = 0; i < dim_; ++i) out(i) = sigma_(i) * g(i);
+      apply_low_rank(basis_, sqrt_lambda_m1_, out.data(), dim_);
+      return;
+  }
+}
+
+void Metric::add_sqrt_times(double a, const Vec& w, Vec& x) const {
+  switch (kind_) {
+    case Kind::kIdentity:
+      for (std::size_t i = 0; i < dim_; ++i) x(i) += a * w(i);
+      return;
+    case Kind::kDiagonal:
+      for (std::size_t i = 0; i < dim_; ++i) x(i) += a * w(i) / inv_sqrt_diag_(i);
+      return;
+    case Kind::kDense:
+      // Row i reads w only, so x may be updated as we go.
+      for (std::size_t i = 0; i < dim_; ++i) {
+        double s = 0.0;
+        for (std::size_t j = 0; j <= i; ++j) s += chol_(i, j) * w(j);
+        x(i) += a * s;
+      }
+      return;
+    case Kind::kLowRank:
+      // R w = sigma .* (w + sum_j (lambda_j^1/2 - 1) u_j (u_j^T w)): every
+      // coefficient reads the original w, so x is updated term by term.
+      for (std::size_t i = 0; i < dim_; ++i) x(i) += a * sigma_(i) * w(i);
+      for (std::size_t j = 0; j < eigenvalues_.size(); ++j) {
+        const double* u = row(basis_, j);
+        double c = 0.0;
+        for (std::size_t i = 0; i < dim_; ++i) c += u[i] * w(i);
+        c *= a * sqrt_lambda_m1_(j);
+        for (std::size_t i = 0; i < dim_; ++i) x(i) += c * sigma_(i) * u[i];
+      }
+      return;
+  }
+}
+
+absl::Status Metric::assign_diagonal(const Vec& inverse_mass_diagonal) {
+  if (kind_ != Kind::kDiagonal || dim_ != inverse_mass_diagonal.size()) {
+    auto m = diagonal(inverse_mass_diagonal);
+    if (!m.ok()) return m.status();
+    *this = *std::move(m);
+    return absl::OkStatus();
+  }
+  for (std::size_t i = 0; i < dim_; ++i) {
+    const double d = inverse_mass_diagonal(i);
+    if (!std::isfinite(d) || !(d > 0.0))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "diagonal inverse mass matrix must be finite and > 0; entry ", i, " is ", d));
+  }
+  for (std::size_t i = 0; i < dim_; ++i) {
+    diag_(i) = inverse_mass_diagonal(i);
+    inv_sqrt_diag_(i) = 1.0 / std::sqrt(diag_(i));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace nutshell

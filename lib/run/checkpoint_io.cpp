@@ -79,6 +79,12 @@ void write_fields(Record& r, const std::string& prefix, const Metric& m) {
       r.set_string(prefix + ".kind", "dense");
       r.set(prefix + ".values", m.inverse_mass_matrix());
       break;
+    case Metric::Kind::kLowRank:
+      r.set_string(prefix + ".kind", "low_rank");
+      r.set(prefix + ".scale", m.low_rank_scale());
+      r.set(prefix + ".basis", m.low_rank_basis());
+      r.set(prefix + ".eigenvalues", m.low_rank_eigenvalues());
+      break;
   }
 }
 
@@ -98,10 +104,18 @@ absl::Status read_fields(const Record& r, const std::string& prefix, Metric& m) 
     auto v = r.get_mat(prefix + ".values");
     if (!v.ok()) return v.status();
     out = Metric::dense(*v);
+  } else if (*kind == "low_rank") {
+    auto scale = r.get_vec(prefix + ".scale");
+    if (!scale.ok()) return scale.status();
+    auto basis = r.get_mat(prefix + ".basis");
+    if (!basis.ok()) return basis.status();
+    auto eigenvalues = r.get_vec(prefix + ".eigenvalues");
+    if (!eigenvalues.ok()) return eigenvalues.status();
+    out = Metric::low_rank(*scale, *basis, *eigenvalues);
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint field '", prefix, ".kind' is '", *kind,
-                     "', expected identity, diagonal or dense"));
+                     "', expected identity, diagonal, dense or low_rank"));
   }
   if (!out.ok())
     return absl::InvalidArgumentError(

@@ -89,6 +89,9 @@ inline void whiten_gradient(const Metric& m, const Vec& grad, Vec& out) {
         out(j) = s;
       }
       return;
+    case Metric::Kind::kLowRank:
+      m.sqrt_transpose_times(grad, out);
+      return;
   }
 }
 
@@ -109,6 +112,10 @@ inline void move(const Metric& m, const Vec& x, const Vec& w, Vec& y) {
         for (std::size_t j = 0; j <= i; ++j) s += m.cholesky()(i, j) * w(j);
         y(i) = x(i) + s;
       }
+      return;
+    case Metric::Kind::kLowRank:
+      for (std::size_t i = 0; i < n; ++i) y(i) = x(i);
+      m.add_sqrt_times(1.0, w, y);
       return;
   }
 }

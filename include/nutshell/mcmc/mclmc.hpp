@@ -96,6 +96,8 @@ inline void apply_sqrt_transpose(const Metric* metric, const Vec& v, Vec& out) {
   } else if (metric->kind() == Metric::Kind::kDiagonal) {
     const Vec& d = metric->inverse_mass_diagonal();
     for (std::size_t i = 0; i < n; ++i) out(i) = std::sqrt(d(i)) * v(i);
+  } else if (metric->kind() == Metric::Kind::kLowRank) {
+    metric->sqrt_transpose_times(v, out);
   } else {
     const Mat& c = metric->cholesky();  // lower: (S^T v)_i = sum_{j>=i} c(j, i) v_j
     for (std::size_t i = 0; i < n; ++i) {
@@ -114,6 +116,8 @@ inline void add_sqrt_times(const Metric* metric, double a, const Vec& u, Vec& x)
   } else if (metric->kind() == Metric::Kind::kDiagonal) {
     const Vec& d = metric->inverse_mass_diagonal();
     for (std::size_t i = 0; i < n; ++i) x(i) += a * std::sqrt(d(i)) * u(i);
+  } else if (metric->kind() == Metric::Kind::kLowRank) {
+    metric->add_sqrt_times(a, u, x);
   } else {
     const Mat& c = metric->cholesky();
     for (std::size_t i = 0; i < n; ++i) {

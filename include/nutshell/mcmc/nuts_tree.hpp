@@ -68,7 +68,7 @@ inline double hamiltonian(const Metric& metric, const IntegratorState& z, double
   // Identity and diagonal metrics are the common case: scale p into v in the
   // same pass as the energy sum (the identity's diagonal is ones).
   const double* __restrict d = nullptr;
-  if (metric.kind() == Metric::Kind::kDense) {
+  if (!metric.is_diagonal()) {  // dense or low rank
     metric.velocity(z.momentum, dense_scratch);
     std::copy(dense_scratch.begin(), dense_scratch.end(), v);
   } else {
