@@ -1,0 +1,347 @@
+// The parts `sample` and `resume` share: the observed kernel (progress,
+// callback and counting around any kernel), validation of starts and
+// checkpoints, initialisation with redraws, sampling from a checkpoint, and
+// the assembly of per-chain outcomes into Draws.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "nutshell/adaptation/kernel_traits.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/core/types.hpp"
+#include "nutshell/run/accounting.hpp"
+#include "nutshell/run/callbacks.hpp"
+#include "nutshell/run/checkpoint.hpp"
+#include "nutshell/run/progress.hpp"
+#include "nutshell/run/run_chain.hpp"
+#include "nutshell/run/sample_types.hpp"
+#include "nutshell/run/warnings.hpp"
+
+namespace nutshell::detail {
+
+/// What `sample` drives: the kernel, forwarding, plus counting (gradient
+/// evaluations of kernel steps, divergences, tree-depth saturations) and,
+/// in warmup, a report to the progress bar and callback after each
+/// transition. A callback's stop cancels the warmup.
+template <class K, class F>
+struct ObservedKernel {
+  using Types = adaptation::KernelTypes<K, F>;
+  using State = typename Types::State;
+  using Params = typename Types::Params;
+  using Info = typename Types::Info;
+  using Workspace = typename Types::Workspace;
+
+  struct Hooks {
+    std::size_t chain = 0;
+    ProgressBar* progress = nullptr;
+    std::atomic<bool>* stop = nullptr;  ///< shared by all chains' warmups
+    std::uint64_t step = 0;
+    EvalCounters* counters = nullptr;  ///< the chain's density counters
+    bool warmup = false;               ///< report to progress and callback
+    int max_depth = -1;                ///< tree depth that counts as saturated (-1: none)
+    std::uint64_t kernel_evaluations = 0;
+    std::size_t divergent = 0;
+    std::size_t saturated = 0;
+  };
+
+  K kernel;
+  /// The kernel's integrator, so the step-size search integrates with it.
+  Integrator integrator = velocity_verlet;
+  Hooks* hooks = nullptr;
+  std::function<absl::StatusOr<Control>(const StepEvent<State, Info>&)> callback;
+
+  template <class G>
+  absl::Status step_into(const Key& key, const State& state, G& f, const Params& params,
+                         State& out, Info& info, Workspace& ws) const {
+    const std::uint64_t before = hooks && hooks->counters ? hooks->counters->evaluations : 0;
+    auto s = kernel.step_into(key, state, f, params, out, info, ws);
+    if (hooks == nullptr) return s;
+    if (hooks->counters) hooks->kernel_evaluations += hooks->counters->evaluations - before;
+    if (!s.ok()) return s;
+    if (info_is_divergent(info)) ++hooks->divergent;
+    if constexpr (requires { info.num_trajectory_expansions; }) {
+      if (hooks->max_depth > 0 && info.num_trajectory_expansions >= hooks->max_depth)
+        ++hooks->saturated;
+    }
+    if (!hooks->warmup) return s;
+    if (hooks->progress) hooks->progress->advance(1, 0);
+    if (callback) {
+      auto c = callback(StepEvent<State, Info>{hooks->chain, hooks->step, true, out, info});
+      if (!c.ok()) return c.status();
+      if (*c == Control::kStop && hooks->stop) hooks->stop->store(true, std::memory_order_relaxed);
+    }
+    ++hooks->step;
+    if (hooks->stop && hooks->stop->load(std::memory_order_relaxed))
+      return absl::CancelledError("stopped during warmup");
+    return absl::OkStatus();
+  }
+};
+
+template <class State, class Params, class Info>
+struct ChainOutcome {
+  checkpoint::ChainCheckpoint<State, Params> start;  ///< where sampling started
+  checkpoint::ChainCheckpoint<State, Params> end;    ///< where it ended
+  Mat positions;
+  std::vector<double> logdensity;
+  std::vector<Info> infos;
+  ChainAccounting accounting;
+};
+
+/// The model's dimension when declared (options.dimension, or the density's
+/// `dimension()`), else 0.
+template <class G>
+std::size_t declared_dimension(const G& g, const SampleOptions& options) {
+  if (options.dimension != 0) return options.dimension;
+  if constexpr (requires { g.dimension(); }) return static_cast<std::size_t>(g.dimension());
+  return 0;
+}
+
+/// The tree depth at which a transition counts as saturated, or -1.
+template <class K>
+int max_depth_of(const K& kernel) {
+  if constexpr (requires { kernel.max_num_doublings; })
+    return static_cast<int>(kernel.max_num_doublings);
+  return -1;
+}
+
+/// Applies options.max_tree_depth to a kernel that has a tree depth.
+template <class K>
+absl::Status apply_kernel_options(K& kernel, const SampleOptions& options) {
+  if (!options.max_tree_depth) return absl::OkStatus();
+  if (*options.max_tree_depth < 1 || *options.max_tree_depth > 30)
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_tree_depth must be in [1, 30], got ", *options.max_tree_depth));
+  if constexpr (requires { kernel.max_num_doublings; })
+    kernel.max_num_doublings = *options.max_tree_depth;
+  return absl::OkStatus();
+}
+
+/// Checks the options and the starts before any chain runs.
+template <class G>
+absl::Status validate_sample(const G& g, const InitialPositions& initial,
+                             const SampleOptions& options) {
+  if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
+  if (initial.positions.empty() && !initial.function)
+    return absl::InvalidArgumentError("no initial position");
+  if (initial.num_chains(options) == 0)
+    return absl::InvalidArgumentError("num_chains must be >= 1");
+  if (!(options.init_radius >= 0.0) || !std::isfinite(options.init_radius))
+    return absl::InvalidArgumentError("init_radius must be finite and >= 0");
+  const std::size_t dim = declared_dimension(g, options);
+  for (std::size_t c = 0; c < initial.positions.size(); ++c) {
+    const std::size_t n = initial.positions[c].size();
+    if (n == 0) return absl::InvalidArgumentError(absl::StrCat("initial position ", c, " is empty"));
+    if (n != initial.positions[0].size())
+      return absl::InvalidArgumentError(
+          absl::StrCat("initial position ", c, " has length ", n, " but initial position 0 has ",
+                       initial.positions[0].size(), ": every chain needs one length"));
+    if (dim != 0 && n != dim)
+      return absl::InvalidArgumentError(absl::StrCat("initial position ", c, " has length ", n,
+                                                     " but the model has dimension ", dim));
+  }
+  if (!options.names.empty() && !initial.positions.empty() &&
+      options.names.size() != initial.positions[0].size())
+    return absl::InvalidArgumentError(absl::StrCat("got ", options.names.size(), " names for ",
+                                                   initial.positions[0].size(), " dimensions"));
+  return absl::OkStatus();
+}
+
+/// Chain c's validated starting state. A random start (jitter, uniform or
+/// a function) whose log density or gradient is not finite is redrawn up
+/// to 100 times (Stan's rule); `redraws` is how many were needed.
+template <class K, class CF>
+auto initial_state(const K& kernel, CF& f, const InitialPositions& initial,
+                   const SampleOptions& options, std::size_t c, const Key& kc,
+                   std::size_t& redraws)
+    -> absl::StatusOr<typename adaptation::KernelTypes<K, CF>::State> {
+  constexpr std::size_t kMaxAttempts = 100;
+  const bool random = initial.random(options.init_radius);
+  const Key init_key = split_one(kc, 2);
+  Stream stream(init_key);
+  const std::size_t dim = declared_dimension(f, options);
+  absl::Status last;
+  for (std::size_t attempt = 0; attempt < (random ? kMaxAttempts : 1); ++attempt) {
+    Vec x;
+    if (initial.function) {
+      x = initial.function(fold_in(init_key, attempt), c);
+    } else {
+      x = initial.position(c);
+      if (initial.jitter && options.init_radius > 0.0)
+        for (double& v : x) v += options.init_radius * (2.0 * stream.uniform() - 1.0);
+    }
+    if (x.size() == 0 || (dim != 0 && x.size() != dim))
+      return absl::InvalidArgumentError(absl::StrCat("the initial position has length ", x.size(),
+                                                     dim ? absl::StrCat(", the model ", dim) : ""));
+    auto s = adaptation::init_state(kernel, x, f);
+    if (s.ok()) {
+      redraws = attempt;
+      return s;
+    }
+    last = s.status();
+    if (last.code() != absl::StatusCode::kInvalidArgument) return last;  // a real error
+  }
+  if (!random) return last;
+  return absl::Status(last.code(), absl::StrCat("no start with a finite log density and gradient in ",
+                                                kMaxAttempts, " random draws; the last: ",
+                                                last.message()));
+}
+
+/// Sampling from a checkpoint: the part `sample` and `resume` share. `f`
+/// is the chain's counting density.
+template <class K, class CF, class Callback>
+auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTypes<K, CF>::State,
+                                                   typename adaptation::KernelTypes<K, CF>::Params>&
+                     start,
+                 const K& kernel, CF& f, const SampleOptions& options, ProgressBar* progress,
+                 SharedStop* stop, const Callback& callback, ChainAccounting acc)
+    -> absl::StatusOr<ChainOutcome<typename adaptation::KernelTypes<K, CF>::State,
+                                   typename adaptation::KernelTypes<K, CF>::Params,
+                                   typename adaptation::KernelTypes<K, CF>::Info>> {
+  using Types = adaptation::KernelTypes<K, CF>;
+  using State = typename Types::State;
+  using Info = typename Types::Info;
+  ChainOutcome<State, typename Types::Params, Info> out;
+  out.start = start;
+  ObservedKernel<K, CF> observed{kernel};
+  typename ObservedKernel<K, CF>::Hooks hooks;
+  hooks.chain = static_cast<std::size_t>(start.chain);
+  hooks.counters = f.counters;
+  hooks.max_depth = max_depth_of(kernel);
+  observed.hooks = &hooks;
+  BoundKernel<ObservedKernel<K, CF>, CF> alg(f, start.params, observed);
+  ChainOptions o;
+  o.thinning = options.thinning;
+  o.first_step = start.next_step;
+  o.chain = static_cast<std::size_t>(start.chain);
+  o.progress = progress;
+  o.stop = stop;
+  const EvalCounters before = *f.counters;
+  PhaseClock clock;
+  auto run = run_chain(
+      start.key, alg, start.state, options.num_samples,
+      [](const State& s, const Info&) { return std::pair<Vec, double>(s.position, s.logdensity); },
+      o, callback);
+  acc.sampling_wall_seconds = clock.wall_seconds();
+  acc.sampling_cpu_seconds = clock.cpu_seconds();
+  if (!run.ok()) return run.status();
+  acc.gradient_evaluations = f.counters->evaluations - before.evaluations;
+  acc.num_rejected_evaluations = f.counters->rejected - before.rejected;
+  acc.num_divergent = hooks.divergent;
+  acc.num_max_tree_depth = hooks.saturated;
+  acc.step_size = static_cast<double>(start.params.step_size);
+  if constexpr (adaptation::has_metric_v<typename Types::Params>)
+    acc.inverse_mass_matrix = start.params.inverse_mass_matrix;
+  out.accounting = std::move(acc);
+  const std::size_t dim = start.state.position.size();
+  out.positions = Mat::from_shape({run->values.size(), dim});
+  out.logdensity.resize(run->values.size());
+  for (std::size_t i = 0; i < run->values.size(); ++i) {
+    if (run->values[i].first.size() != dim)
+      return absl::InternalError("the kernel changed the dimension of the position");
+    std::copy(run->values[i].first.begin(), run->values[i].first.end(), &out.positions(i, 0));
+    out.logdensity[i] = run->values[i].second;
+  }
+  out.infos = std::move(run->infos);
+  out.end = start;
+  out.end.state = std::move(run->final_state);
+  out.end.next_step = run->next_step;
+  return out;
+}
+
+/// Assembles per-chain outcomes into Draws. After a stop at `limit` steps,
+/// every chain keeps the draws of its first `limit` steps, and a chain that
+/// went further (or whose last step was not a kept one) has its checkpoint
+/// moved back to its last kept draw, the state recomputed from that
+/// position (a GradientState is a function of its position for a
+/// deterministic density), so arrays and checkpoints always agree. Chains
+/// whose dimension differs from the first successful one's are failed (the
+/// arrays need one), never read out of bounds.
+template <class K, class F, class State, class Params, class Info>
+absl::StatusOr<Draws<State, Params, Info>> assemble(
+    std::vector<absl::StatusOr<ChainOutcome<State, Params, Info>>>& chains, const K& kernel,
+    F logdensity, const SampleOptions& options, const SharedStop& stop) {
+  Draws<State, Params, Info> d;
+  d.stopped = stop.requested();
+  std::size_t keep = std::numeric_limits<std::size_t>::max();
+  if (d.stopped) keep = static_cast<std::size_t>(stop.limit()) / options.thinning;
+  std::size_t dim = 0;
+  bool have_dim = false;
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    if (!chains[c].ok()) continue;
+    const std::size_t n = chains[c]->positions.shape(1);
+    if (!have_dim) dim = n, have_dim = true;
+    if (n != dim)
+      chains[c] = absl::InvalidArgumentError(absl::StrCat(
+          "chain ", c, ": its position has dimension ", n, " but an earlier chain's has ", dim));
+  }
+  d.status = aggregate_status(chains);
+  std::vector<std::size_t> rows;  // indices into `chains`
+  for (std::size_t c = 0; c < chains.size(); ++c) {
+    d.chain_status.push_back(chains[c].ok() ? absl::OkStatus() : chains[c].status());
+    if (!chains[c].ok()) continue;
+    rows.push_back(c);
+    d.chains.push_back(static_cast<std::size_t>(chains[c]->start.chain));
+    keep = std::min(keep, chains[c]->positions.shape(0));
+  }
+  if (d.chains.empty()) return d.status;
+  const std::size_t m = d.chains.size();
+  d.positions = diagnostics::Draws::from_shape({m, keep, dim});
+  d.logdensity = diagnostics::ChainDraws::from_shape({m, keep});
+  d.sample_stats.names = stat_names<Info>();
+  const std::size_t k = d.sample_stats.names.size();
+  d.sample_stats.values = xt::xtensor<double, 3>::from_shape({m, keep, k});
+  for (std::size_t r = 0; r < m; ++r) {
+    auto& ch = *chains[rows[r]];
+    for (std::size_t i = 0; i < keep; ++i) {
+      for (std::size_t j = 0; j < dim; ++j) d.positions(r, i, j) = ch.positions(i, j);
+      d.logdensity(r, i) = ch.logdensity[i];
+      write_stats(ch.infos[i], ch.logdensity[i], ch.accounting.step_size,
+                  &d.sample_stats.values(r, i, 0));
+    }
+    ch.infos.resize(keep);
+    const std::uint64_t steps_done = ch.end.next_step - ch.start.next_step;
+    if (d.stopped && steps_done != keep * options.thinning) {
+      // Cut back to the last kept draw; count what the kept draws saw.
+      std::size_t divergent = 0;
+      for (const Info& info : ch.infos) divergent += info_is_divergent(info) ? 1 : 0;
+      if (options.thinning == 1) ch.accounting.num_divergent = divergent;
+      ch.end = ch.start;
+      if (keep > 0) {
+        Vec x = Vec::from_shape({dim});
+        for (std::size_t j = 0; j < dim; ++j) x(j) = ch.positions(keep - 1, j);
+        auto s = adaptation::init_state(kernel, x, logdensity);
+        if (!s.ok()) return s.status();
+        ch.end.state = *std::move(s);
+        ch.end.next_step = ch.start.next_step + keep * options.thinning;
+      }
+    }
+    d.num_divergent += ch.accounting.num_divergent;
+    d.num_rejected_evaluations +=
+        ch.accounting.num_rejected_evaluations + ch.accounting.num_rejected_evaluations_warmup;
+    d.accounting.push_back(std::move(ch.accounting));
+    d.infos.push_back(std::move(ch.infos));
+    d.params.push_back(ch.end.params);
+    d.checkpoints.push_back(std::move(ch.end));
+  }
+  d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
+  d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
+                            d.accounting, keep * options.thinning, options.warnings);
+  if (d.summary.ok())
+    for (const auto& w : d.warnings) d.summary->warnings.push_back(w.message);
+  return d;
+}
+
+}  // namespace nutshell::detail
