@@ -89,11 +89,13 @@ std::vector<RunWarning> run_warnings(const diagnostics::Summary* summary,
                                              max_rhat, rhat_name, t.max_rhat)});
     const double min_ess = t.min_ess_per_chain * static_cast<double>(m);
     if (min_bulk < min_ess)
-      out.push_back({"ess_bulk", absl::StrFormat("bulk ESS %.0f (%s) is below %.0f per chain",
-                                                 min_bulk, bulk_name, t.min_ess_per_chain)});
+      out.push_back({"ess_bulk", absl::StrFormat("bulk ESS %.0f (%s) is below %.0f (%.0f per chain)",
+                                                 min_bulk, bulk_name, min_ess,
+                                                 t.min_ess_per_chain)});
     if (min_tail < min_ess)
-      out.push_back({"ess_tail", absl::StrFormat("tail ESS %.0f (%s) is below %.0f per chain",
-                                                 min_tail, tail_name, t.min_ess_per_chain)});
+      out.push_back({"ess_tail", absl::StrFormat("tail ESS %.0f (%s) is below %.0f (%.0f per chain)",
+                                                 min_tail, tail_name, min_ess,
+                                                 t.min_ess_per_chain)});
   }
   std::size_t divergent = 0, saturated = 0;
   std::uint64_t rejected = 0;

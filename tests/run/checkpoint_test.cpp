@@ -278,3 +278,24 @@ TEST(Checkpoint, MixedStatesWithUserBlocksResumeBitwise) {
 
 }  // namespace
 }  // namespace nutshell
+
+namespace nutshell {
+namespace {
+
+TEST(CheckpointSave, AMissingFolderIsNotFoundAndAFailedSaveLeavesNoTemporary) {
+  const std::string dir = temp_path("no_such_folder");
+  const std::string path = dir + "/chain.ckpt";
+  auto s = checkpoint::save(path, a_nuts_checkpoint());
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+  // A save whose final rename fails (the target is a folder) removes its
+  // temporary file.
+  const std::string target = temp_path("a_folder.ckpt");
+  ASSERT_EQ(std::system(("mkdir -p '" + target + "'").c_str()), 0);
+  auto t = checkpoint::save(target, a_nuts_checkpoint());
+  EXPECT_FALSE(t.ok());
+  EXPECT_FALSE(std::ifstream(target + ".tmp").good()) << t;
+}
+
+}  // namespace
+}  // namespace nutshell
