@@ -20,6 +20,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,22 @@ struct CountingDensity {
     ++counters->evaluations;
     try {
       const double v = static_cast<double>(f(x));
+      if (!std::isfinite(v)) ++counters->rejected;
+      return v;
+    } catch (const std::domain_error&) {
+      ++counters->rejected;
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  /// A mixed composition's conditional density f(x, grad, others).
+  template <class O>
+    requires requires(F& g, const Vec& x, Vec& grad, const O& o) {
+      { g(x, grad, o) } -> std::convertible_to<double>;
+    }
+  double operator()(const Vec& x, Vec& grad, const O& others) {
+    ++counters->evaluations;
+    try {
+      const double v = static_cast<double>(f(x, grad, others));
       if (!std::isfinite(v)) ++counters->rejected;
       return v;
     } catch (const std::domain_error&) {
@@ -139,33 +156,45 @@ struct SampleStats {
 };
 
 namespace detail {
+/// Where an Info keeps the gradient kernel's counters: in `continuous` for
+/// a mixed composition, else in itself.
+template <class Info>
+const auto& inner_info(const Info& info) {
+  if constexpr (requires { info.continuous; })
+    return info.continuous;
+  else
+    return info;
+}
+
 /// The scalar statistics an Info carries, by ArviZ name, after "lp".
 template <class Info>
 std::vector<std::string> stat_names() {
+  using In = std::decay_t<decltype(inner_info(std::declval<const Info&>()))>;
   std::vector<std::string> n = {"lp"};
   if constexpr (requires(const Info& i) { i.acceptance_rate; }) n.push_back("acceptance_rate");
   n.push_back("step_size");
-  if constexpr (requires(const Info& i) { i.num_trajectory_expansions; }) n.push_back("tree_depth");
-  if constexpr (requires(const Info& i) { i.num_integration_steps; }) n.push_back("n_steps");
+  if constexpr (requires(const In& i) { i.num_trajectory_expansions; }) n.push_back("tree_depth");
+  if constexpr (requires(const In& i) { i.num_integration_steps; }) n.push_back("n_steps");
   if constexpr (requires(const Info& i) { i.is_divergent; }) n.push_back("diverging");
-  if constexpr (requires(const Info& i) { i.energy; }) n.push_back("energy");
+  if constexpr (requires(const In& i) { i.energy; }) n.push_back("energy");
   return n;
 }
 
 /// Writes one draw's statistics (in stat_names order) to `out`.
 template <class Info>
 void write_stats(const Info& info, double lp, double step_size, double* out) {
+  const auto& in = inner_info(info);
   std::size_t k = 0;
   out[k++] = lp;
   if constexpr (requires { info.acceptance_rate; })
     out[k++] = static_cast<double>(info.acceptance_rate);
   out[k++] = step_size;
-  if constexpr (requires { info.num_trajectory_expansions; })
-    out[k++] = static_cast<double>(info.num_trajectory_expansions);
-  if constexpr (requires { info.num_integration_steps; })
-    out[k++] = static_cast<double>(info.num_integration_steps);
+  if constexpr (requires { in.num_trajectory_expansions; })
+    out[k++] = static_cast<double>(in.num_trajectory_expansions);
+  if constexpr (requires { in.num_integration_steps; })
+    out[k++] = static_cast<double>(in.num_integration_steps);
   if constexpr (requires { info.is_divergent; }) out[k++] = info.is_divergent ? 1.0 : 0.0;
-  if constexpr (requires { info.energy; }) out[k++] = static_cast<double>(info.energy);
+  if constexpr (requires { in.energy; }) out[k++] = static_cast<double>(in.energy);
 }
 }  // namespace detail
 

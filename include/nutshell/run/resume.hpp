@@ -132,7 +132,7 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> resume(
       },
       PmapOptions{options.num_threads});
   progress.finish();
-  return detail::assemble(chains.chains, kernel, g, options, stop);
+  return detail::assemble(chains.chains, kernel, g, options, stop, {}, detail::PositionRestart{});
 }
 
 }  // namespace nutshell

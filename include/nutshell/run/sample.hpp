@@ -56,42 +56,22 @@ using DrawsOf = Draws<typename adaptation::KernelTypes<K, F>::State,
                       typename adaptation::KernelTypes<K, F>::Params,
                       typename adaptation::KernelTypes<K, F>::Info>;
 
-/// Window adaptation then sampling with `kernel` on `logdensity`, one chain
-/// per initial position (or options.num_chains chains from one position or
-/// strategy, see InitialPositions), on options.num_threads threads. Returns
-/// the draws of every chain that succeeded, with `status` naming those that
-/// failed, per-chain accounting, per-draw statistics and warnings; an error
-/// only when the options or starts are invalid or every chain failed.
-///
-/// Errors lose nothing: a log density that throws std::domain_error or
-/// returns NaN rejects that proposal (counted in `accounting`); any other
-/// exception ends its chain only, with its message and step, and every
-/// other chain keeps all its draws.
-///
-/// `callback(const StepEvent<State, Info>&)`, optional, is called after
-/// every warmup and sampling transition of every chain, from worker
-/// threads (it must be thread-safe). Returning Control::kStop during
-/// sampling after a chain's n-th sampling step stops every chain after n
-/// steps (the smallest such n wins; see SharedStop): the draws of those n
-/// steps are returned with `stopped` set and checkpoints at the cut, the
-/// same whatever the thread count. A stop during warmup cancels the run
-/// (an error: there are no draws yet).
-template <class K, class F, class Callback = NoCallback>
-  requires(detail::KernelFor<K, std::decay_t<F>> &&
-           adaptation::AdaptableKernel<K, std::decay_t<F>>)
-absl::StatusOr<DrawsOf<K, std::decay_t<F>>> sample(const Key& key, K kernel, F&& logdensity,
-                                                   InitialPositions initial,
-                                                   const SampleOptions& options = {},
-                                                   const Callback& callback = {}) {
-  using G = std::decay_t<F>;
+namespace detail {
+/// `sample`'s body, for any kernel: `init_fn(kernel, f, x, chain, key)` makes
+/// a chain's starting state from a position; `extras` says what else to
+/// keep per draw.
+template <class K, class G, class Callback, class InitFn>
+absl::StatusOr<DrawsOf<K, G>> sample_impl(
+    const Key& key, K kernel, G g, const InitialPositions& initial, const SampleOptions& options,
+    const Callback& callback, const InitFn& init_fn,
+    const Extras<typename adaptation::KernelTypes<K, G>::State>& extras) {
   using CF = CountingDensity<G>;
   using Types = adaptation::KernelTypes<K, G>;
   using State = typename Types::State;
   using Params = typename Types::Params;
   using Info = typename Types::Info;
-  G g(std::forward<F>(logdensity));
-  if (auto s = detail::validate_sample(g, initial, options); !s.ok()) return s;
-  if (auto s = detail::apply_kernel_options(kernel, options); !s.ok()) return s;
+  if (auto s = validate_sample(g, initial, options); !s.ok()) return s;
+  if (auto s = apply_kernel_options(kernel, options); !s.ok()) return s;
   const std::size_t num_chains = initial.num_chains(options);
   ProgressBar progress(num_chains * (options.num_warmup + options.num_samples),
                        ProgressOptions{.enabled = options.progress_bar, .label = "sample"});
@@ -101,12 +81,12 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> sample(const Key& key, K kernel, F&&
 
   auto chains = pmap(
       key, num_chains,
-      [&](std::size_t c, const Key& kc) -> absl::StatusOr<detail::ChainOutcome<State, Params, Info>> {
+      [&](std::size_t c, const Key& kc) -> absl::StatusOr<ChainOutcome<State, Params, Info>> {
         EvalCounters counters;
         CF f{g, &counters};
         ChainAccounting acc;
         acc.chain = c;
-        auto init = detail::initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws);
+        auto init = initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn);
         if (!init.ok()) return init.status();
         const EvalCounters after_init = counters;
         checkpoint::ChainCheckpoint<State, Params> start;
@@ -114,20 +94,20 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> sample(const Key& key, K kernel, F&&
         start.key = split_one(kc, 1);
         start.next_step = 0;
         if (options.num_warmup > 0) {
-          detail::ObservedKernel<K, CF> observed{kernel};
+          ObservedKernel<K, CF> observed{kernel};
           if constexpr (requires { Integrator{kernel.integrator}; })
             observed.integrator = kernel.integrator;
-          typename detail::ObservedKernel<K, CF>::Hooks hooks;
+          typename ObservedKernel<K, CF>::Hooks hooks;
           hooks.chain = c;
           hooks.progress = bar;
           hooks.stop = &stop_warmup;
           hooks.counters = &counters;
           hooks.warmup = true;
-          hooks.max_depth = detail::max_depth_of(kernel);
+          hooks.max_depth = max_depth_of(kernel);
           observed.hooks = &hooks;
           if constexpr (!std::is_same_v<Callback, NoCallback>) {
             observed.callback = [&](const StepEvent<State, Info>& e) {
-              return detail::invoke_callback(callback, e);
+              return invoke_callback(callback, e);
             };
           }
           PhaseClock clock;
@@ -150,13 +130,55 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> sample(const Key& key, K kernel, F&&
           if constexpr (adaptation::has_metric_v<Params>)
             start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
         }
-        return detail::sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc));
+        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras);
       },
       PmapOptions{options.num_threads});
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");
-  return detail::assemble(chains.chains, kernel, g, options, stop);
+  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{});
+}
+}  // namespace detail
+
+/// Window adaptation then sampling with `kernel` on `logdensity`, one chain
+/// per initial position (or options.num_chains chains from one position or
+/// strategy, see InitialPositions), on options.num_threads threads. Returns
+/// the draws of every chain that succeeded, with `status` naming those that
+/// failed, per-chain accounting, per-draw statistics and warnings; an error
+/// only when the options or starts are invalid or every chain failed. A
+/// mixed composition takes its starts as mixed_starts(...) (sample_mixed.hpp).
+///
+/// Errors lose nothing: a log density that throws std::domain_error or
+/// returns NaN rejects that proposal (counted in `accounting`); any other
+/// exception ends its chain only, with its message and step, and every
+/// other chain keeps all its draws.
+///
+/// `callback(const StepEvent<State, Info>&)`, optional, is called after
+/// every warmup and sampling transition of every chain, from worker
+/// threads (it must be thread-safe). Returning Control::kStop during
+/// sampling after a chain's n-th sampling step stops every chain after n
+/// steps (the smallest such n wins; see SharedStop): the draws of those n
+/// steps are returned with `stopped` set and checkpoints at the cut, the
+/// same whatever the thread count. A stop during warmup cancels the run
+/// (an error: there are no draws yet).
+template <class K, class F, class Callback = NoCallback>
+  requires detail::KernelFor<K, std::decay_t<F>>
+auto sample(const Key& key, K kernel, F&& logdensity, InitialPositions initial,
+            const SampleOptions& options = {}, const Callback& callback = {}) {
+  using G = std::decay_t<F>;
+  static_assert(adaptation::AdaptableKernel<K, G>,
+                "sample: this kernel has no step size and acceptance rate for window "
+                "adaptation to tune (see the table of kernels in the README for how to run it)");
+  static_assert(detail::PositionInitializable<K, G>,
+                "sample: this kernel's state needs more than a position (a mixed composition "
+                "needs every block's start): pass mixed_starts(positions, others) instead");
+  if constexpr (adaptation::AdaptableKernel<K, G> && detail::PositionInitializable<K, G>) {
+    return detail::sample_impl(key, std::move(kernel), G(std::forward<F>(logdensity)), initial,
+                               options, callback, detail::PositionInit{},
+                               detail::Extras<typename adaptation::KernelTypes<K, G>::State>{});
+  } else {
+    return absl::Status();  // unreachable: refused above, with one sentence
+  }
 }
 
 /// `sample` with NUTS (Stan's defaults; options.max_tree_depth sets its

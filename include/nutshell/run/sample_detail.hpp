@@ -14,6 +14,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -72,8 +73,9 @@ struct ObservedKernel {
     if (hooks->counters) hooks->kernel_evaluations += hooks->counters->evaluations - before;
     if (!s.ok()) return s;
     if (info_is_divergent(info)) ++hooks->divergent;
-    if constexpr (requires { info.num_trajectory_expansions; }) {
-      if (hooks->max_depth > 0 && info.num_trajectory_expansions >= hooks->max_depth)
+    const auto& in = inner_info(info);
+    if constexpr (requires { in.num_trajectory_expansions; }) {
+      if (hooks->max_depth > 0 && in.num_trajectory_expansions >= hooks->max_depth)
         ++hooks->saturated;
     }
     if (!hooks->warmup) return s;
@@ -90,6 +92,17 @@ struct ObservedKernel {
   }
 };
 
+template <class State>
+using OthersOf = OthersOfState<State>;
+
+/// What else to keep per draw: quantities derived from the state (e.g. a
+/// mixed composition's discrete blocks as numbers), with their names.
+template <class State>
+struct Extras {
+  std::function<Vec(const State&)> derive;
+  std::vector<std::string> names;
+};
+
 template <class State, class Params, class Info>
 struct ChainOutcome {
   checkpoint::ChainCheckpoint<State, Params> start;  ///< where sampling started
@@ -98,6 +111,8 @@ struct ChainOutcome {
   std::vector<double> logdensity;
   std::vector<Info> infos;
   ChainAccounting accounting;
+  std::vector<typename OthersOf<State>::type> others;  ///< per kept draw (mixed only)
+  Mat derived;                                          ///< [draw, quantity]
 };
 
 /// The model's dimension when declared (options.dimension, or the density's
@@ -114,6 +129,8 @@ template <class K>
 int max_depth_of(const K& kernel) {
   if constexpr (requires { kernel.max_num_doublings; })
     return static_cast<int>(kernel.max_num_doublings);
+  else if constexpr (requires { kernel.continuous_kernel().max_num_doublings; })
+    return static_cast<int>(kernel.continuous_kernel().max_num_doublings);
   return -1;
 }
 
@@ -159,13 +176,65 @@ absl::Status validate_sample(const G& g, const InitialPositions& initial,
   return absl::OkStatus();
 }
 
+/// True when `sample` can start kernel K from a position alone: it has an
+/// init(position, density[, params][, key]), or its state is the gradient or
+/// position state every gradient or gradient-free kernel starts from.
+template <class K, class F>
+concept PositionInitializable =
+    requires(const K& k, const Vec& x, F& f) { k.init(x, f); } ||
+    requires(const K& k, const Vec& x, F& f, const Key& key) { k.init(x, f, key); } ||
+    requires(const K& k, const Vec& x, F& f, const typename adaptation::KernelTypes<K, F>::Params& p,
+             const Key& key) { k.init(x, f, p, key); } ||
+    std::is_same_v<typename adaptation::KernelTypes<K, F>::State, GradientState> ||
+    std::is_same_v<typename adaptation::KernelTypes<K, F>::State, PositionState>;
+
+/// A kernel's starting state at `x`, for any PositionInitializable kernel. A
+/// kernel whose start is random (a momentum) gets `key`; one whose start
+/// depends on its parameters gets the untuned ones (identity metric).
+template <class K, class F>
+auto start_state(const K& kernel, F& f, const Vec& x, const Key& key)
+    -> absl::StatusOr<typename adaptation::KernelTypes<K, F>::State> {
+  using Params = typename adaptation::KernelTypes<K, F>::Params;
+  if constexpr (requires { kernel.init(x, f); }) {
+    return kernel.init(x, f);
+  } else if constexpr (requires { kernel.init(x, f, key); }) {
+    return kernel.init(x, f, key);
+  } else if constexpr (requires(const Params& p) { kernel.init(x, f, p, key); }) {
+    Params p{};
+    if constexpr (adaptation::has_metric_v<Params>) p.inverse_mass_matrix = Metric::identity(x.size());
+    return kernel.init(x, f, p, key);
+  } else {
+    return adaptation::init_state(kernel, x, f);
+  }
+}
+
+/// The default init of `sample`: start_state with the chain's init key.
+struct PositionInit {
+  template <class K, class F>
+  auto operator()(const K& kernel, F& f, const Vec& x, std::size_t, const Key& kc) const {
+    return start_state(kernel, f, x, split_one(kc, 3));
+  }
+};
+
+/// The state at a kept draw's position, for cutting a stopped chain back to
+/// it: a mixed composition restarts with that draw's other blocks.
+struct PositionRestart {
+  template <class K, class F, class Outcome>
+  auto operator()(const K& kernel, F& f, const Vec& x, const Outcome& ch, std::size_t i) const {
+    if constexpr (requires { kernel.init(x, ch.others[i], f); })
+      return kernel.init(x, ch.others[i], f);
+    else
+      return start_state(kernel, f, x, split_one(ch.start.key, 3));
+  }
+};
+
 /// Chain c's validated starting state. A random start (jitter, uniform or
 /// a function) whose log density or gradient is not finite is redrawn up
 /// to 100 times (Stan's rule); `redraws` is how many were needed.
-template <class K, class CF>
+template <class K, class CF, class InitFn>
 auto initial_state(const K& kernel, CF& f, const InitialPositions& initial,
                    const SampleOptions& options, std::size_t c, const Key& kc,
-                   std::size_t& redraws)
+                   std::size_t& redraws, const InitFn& init_fn)
     -> absl::StatusOr<typename adaptation::KernelTypes<K, CF>::State> {
   constexpr std::size_t kMaxAttempts = 100;
   const bool random = initial.random(options.init_radius);
@@ -185,7 +254,7 @@ auto initial_state(const K& kernel, CF& f, const InitialPositions& initial,
     if (x.size() == 0 || (dim != 0 && x.size() != dim))
       return absl::InvalidArgumentError(absl::StrCat("the initial position has length ", x.size(),
                                                      dim ? absl::StrCat(", the model ", dim) : ""));
-    auto s = adaptation::init_state(kernel, x, f);
+    auto s = init_fn(kernel, f, x, c, kc);
     if (s.ok()) {
       redraws = attempt;
       return s;
@@ -206,15 +275,18 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
                                                    typename adaptation::KernelTypes<K, CF>::Params>&
                      start,
                  const K& kernel, CF& f, const SampleOptions& options, ProgressBar* progress,
-                 SharedStop* stop, const Callback& callback, ChainAccounting acc)
+                 SharedStop* stop, const Callback& callback, ChainAccounting acc,
+                 const Extras<typename adaptation::KernelTypes<K, CF>::State>& extras = {})
     -> absl::StatusOr<ChainOutcome<typename adaptation::KernelTypes<K, CF>::State,
                                    typename adaptation::KernelTypes<K, CF>::Params,
                                    typename adaptation::KernelTypes<K, CF>::Info>> {
   using Types = adaptation::KernelTypes<K, CF>;
   using State = typename Types::State;
   using Info = typename Types::Info;
+  using Others = typename OthersOf<State>::type;
   ChainOutcome<State, typename Types::Params, Info> out;
   out.start = start;
+  const std::size_t num_derived = extras.names.size();
   ObservedKernel<K, CF> observed{kernel};
   typename ObservedKernel<K, CF>::Hooks hooks;
   hooks.chain = static_cast<std::size_t>(start.chain);
@@ -230,9 +302,20 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   o.stop = stop;
   const EvalCounters before = *f.counters;
   PhaseClock clock;
+  struct Kept {
+    Vec position;
+    double logdensity;
+    Others others;
+    Vec derived;
+  };
   auto run = run_chain(
       start.key, alg, start.state, options.num_samples,
-      [](const State& s, const Info&) { return std::pair<Vec, double>(s.position, s.logdensity); },
+      [&](const State& s, const Info&) {
+        Kept k{s.position, s.logdensity, {}, {}};
+        if constexpr (!std::is_same_v<Others, std::monostate>) k.others = s.others;
+        if (extras.derive) k.derived = extras.derive(s);
+        return k;
+      },
       o, callback);
   acc.sampling_wall_seconds = clock.wall_seconds();
   acc.sampling_cpu_seconds = clock.cpu_seconds();
@@ -246,13 +329,22 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
     acc.inverse_mass_matrix = start.params.inverse_mass_matrix;
   out.accounting = std::move(acc);
   const std::size_t dim = start.state.position.size();
-  out.positions = Mat::from_shape({run->values.size(), dim});
-  out.logdensity.resize(run->values.size());
-  for (std::size_t i = 0; i < run->values.size(); ++i) {
-    if (run->values[i].first.size() != dim)
+  const std::size_t n = run->values.size();
+  out.positions = Mat::from_shape({n, dim});
+  out.derived = Mat::from_shape({n, num_derived});
+  out.logdensity.resize(n);
+  if constexpr (!std::is_same_v<Others, std::monostate>) out.others.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Kept& k = run->values[i];
+    if (k.position.size() != dim)
       return absl::InternalError("the kernel changed the dimension of the position");
-    std::copy(run->values[i].first.begin(), run->values[i].first.end(), &out.positions(i, 0));
-    out.logdensity[i] = run->values[i].second;
+    if (k.derived.size() != num_derived)
+      return absl::InvalidArgumentError(absl::StrCat("the derived quantities have ", k.derived.size(),
+                                                     " entries but ", num_derived, " names"));
+    std::copy(k.position.begin(), k.position.end(), &out.positions(i, 0));
+    if (num_derived) std::copy(k.derived.begin(), k.derived.end(), &out.derived(i, 0));
+    out.logdensity[i] = k.logdensity;
+    if constexpr (!std::is_same_v<Others, std::monostate>) out.others.push_back(std::move(k.others));
   }
   out.infos = std::move(run->infos);
   out.end = start;
@@ -269,10 +361,11 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
 /// deterministic density), so arrays and checkpoints always agree. Chains
 /// whose dimension differs from the first successful one's are failed (the
 /// arrays need one), never read out of bounds.
-template <class K, class F, class State, class Params, class Info>
+template <class K, class F, class State, class Params, class Info, class Restart>
 absl::StatusOr<Draws<State, Params, Info>> assemble(
     std::vector<absl::StatusOr<ChainOutcome<State, Params, Info>>>& chains, const K& kernel,
-    F logdensity, const SampleOptions& options, const SharedStop& stop) {
+    F logdensity, const SampleOptions& options, const SharedStop& stop,
+    const std::vector<std::string>& derived_names, const Restart& restart) {
   Draws<State, Params, Info> d;
   d.stopped = stop.requested();
   std::size_t keep = std::numeric_limits<std::size_t>::max();
@@ -300,6 +393,9 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
   const std::size_t m = d.chains.size();
   d.positions = diagnostics::Draws::from_shape({m, keep, dim});
   d.logdensity = diagnostics::ChainDraws::from_shape({m, keep});
+  const std::size_t nd = derived_names.size();
+  d.derived_names = derived_names;
+  d.derived = diagnostics::Draws::from_shape({m, keep, nd});
   d.sample_stats.names = stat_names<Info>();
   const std::size_t k = d.sample_stats.names.size();
   d.sample_stats.values = xt::xtensor<double, 3>::from_shape({m, keep, k});
@@ -308,6 +404,7 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     for (std::size_t i = 0; i < keep; ++i) {
       for (std::size_t j = 0; j < dim; ++j) d.positions(r, i, j) = ch.positions(i, j);
       d.logdensity(r, i) = ch.logdensity[i];
+      for (std::size_t j = 0; j < nd; ++j) d.derived(r, i, j) = ch.derived(i, j);
       write_stats(ch.infos[i], ch.logdensity[i], ch.accounting.step_size,
                   &d.sample_stats.values(r, i, 0));
     }
@@ -322,7 +419,7 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
       if (keep > 0) {
         Vec x = Vec::from_shape({dim});
         for (std::size_t j = 0; j < dim; ++j) x(j) = ch.positions(keep - 1, j);
-        auto s = adaptation::init_state(kernel, x, logdensity);
+        auto s = restart(kernel, logdensity, x, ch, keep - 1);
         if (!s.ok()) return s.status();
         ch.end.state = *std::move(s);
         ch.end.next_step = ch.start.next_step + keep * options.thinning;
@@ -333,10 +430,29 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
         ch.accounting.num_rejected_evaluations + ch.accounting.num_rejected_evaluations_warmup;
     d.accounting.push_back(std::move(ch.accounting));
     d.infos.push_back(std::move(ch.infos));
+    if constexpr (!std::is_same_v<typename OthersOf<State>::type, std::monostate>) {
+      ch.others.resize(keep);
+      d.others.push_back(std::move(ch.others));
+    }
     d.params.push_back(ch.end.params);
     d.checkpoints.push_back(std::move(ch.end));
   }
-  d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
+  if (nd == 0) {
+    d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
+  } else {
+    // The table shows the positions, then the derived quantities.
+    diagnostics::Draws both = diagnostics::Draws::from_shape({m, keep, dim + nd});
+    for (std::size_t r = 0; r < m; ++r)
+      for (std::size_t i = 0; i < keep; ++i) {
+        for (std::size_t j = 0; j < dim; ++j) both(r, i, j) = d.positions(r, i, j);
+        for (std::size_t j = 0; j < nd; ++j) both(r, i, dim + j) = d.derived(r, i, j);
+      }
+    std::vector<std::string> names = options.names;
+    if (names.empty())
+      for (std::size_t j = 0; j < dim; ++j) names.push_back(absl::StrCat("x[", j, "]"));
+    names.insert(names.end(), derived_names.begin(), derived_names.end());
+    d.summary = diagnostics::summary(both, d.num_divergent, names);
+  }
   d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
                             d.accounting, keep * options.thinning, options.warnings);
   if (d.summary.ok())

@@ -14,6 +14,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,6 +54,19 @@ BoundKernel<K, std::decay_t<F>> bind(K kernel, F&& logdensity,
                                      typename adaptation::KernelTypes<K, std::decay_t<F>>::Params params) {
   return {std::forward<F>(logdensity), std::move(params), std::move(kernel)};
 }
+
+namespace detail {
+/// The other blocks of a mixed composition's state, or std::monostate.
+template <class State>
+struct OthersOfState {
+  using type = std::monostate;
+};
+template <class State>
+  requires requires(const State& s) { s.others; }
+struct OthersOfState<State> {
+  using type = std::decay_t<decltype(std::declval<const State&>().others)>;
+};
+}  // namespace detail
 
 // ---------------------------------------------------------------------------
 // sample: window adaptation then sampling, M chains in pmap
@@ -179,6 +193,14 @@ struct Draws {
   diagnostics::ChainDraws logdensity;
   /// The sampling infos of the kept draws, [chain][draw].
   std::vector<std::vector<Info>> infos;
+  /// Quantities derived from each kept state (e.g. a mixed composition's
+  /// discrete blocks), [chain, draw, quantity], named by derived_names;
+  /// they are also rows of the summary.
+  diagnostics::Draws derived;
+  std::vector<std::string> derived_names;
+  /// A mixed composition's other blocks at each kept draw, [chain][draw]
+  /// (empty for other kernels).
+  std::vector<std::vector<typename detail::OthersOfState<State>::type>> others;
   /// Tuned parameters of each chain.
   std::vector<Params> params;
   /// Where each chain ended: save these to continue later (resume).
