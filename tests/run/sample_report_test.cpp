@@ -246,3 +246,25 @@ TEST(SampleReport, MetricKindAndTargetAcceptanceAreOptions) {
 
 }  // namespace
 }  // namespace nutshell
+
+namespace nutshell {
+namespace {
+
+TEST(SampleMemory, PerDrawInfosHoldScalarsUnlessAskedAndWarmupKeepsNoInfos) {
+  auto o = opts(100, 50, 2);
+  auto d = sample(make_key(27), Gaussian::scales_10d(), Vec(xt::zeros<double>({10})), o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  for (const auto& chain : d->infos)
+    for (const auto& info : chain) ASSERT_EQ(info.momentum.size(), 0u);
+  o.keep_info_vectors = true;
+  auto k = sample(make_key(27), Gaussian::scales_10d(), Vec(xt::zeros<double>({10})), o);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->infos[0][0].momentum.size(), 10u);
+  // Same draws either way.
+  for (std::size_t i = 0; i < d->positions.size(); ++i)
+    ASSERT_EQ(d->positions.data()[i], k->positions.data()[i]);
+  EXPECT_FALSE(o.effective_adaptation().keep_infos);
+}
+
+}  // namespace
+}  // namespace nutshell

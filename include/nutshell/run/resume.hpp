@@ -120,6 +120,8 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> resume(
                        ProgressOptions{.enabled = options.progress_bar, .label = "sample"});
   ProgressBar* bar = progress.active() ? &progress : nullptr;
   SharedStop stop;
+  auto shared = diagnostics::Draws::from_shape(
+      {checkpoints.size(), options.num_samples / options.thinning, checkpoints[0].state.position.size()});
   auto chains = pmap(
       Key{}, checkpoints.size(),
       [&](std::size_t c, const Key&) {
@@ -128,11 +130,12 @@ absl::StatusOr<DrawsOf<K, std::decay_t<F>>> resume(
         ChainAccounting acc;
         acc.chain = static_cast<std::size_t>(checkpoints[c].chain);
         return detail::sample_from(checkpoints[c], kernel, f, options, bar, &stop, callback,
-                                   std::move(acc));
+                                   std::move(acc), {}, &shared, c);
       },
       PmapOptions{options.num_threads});
   progress.finish();
-  return detail::assemble(chains.chains, kernel, g, options, stop, {}, detail::PositionRestart{});
+  return detail::assemble(chains.chains, kernel, g, options, stop, {}, detail::PositionRestart{},
+                          &shared);
 }
 
 }  // namespace nutshell

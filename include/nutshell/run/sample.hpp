@@ -78,6 +78,12 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
   ProgressBar* bar = progress.active() ? &progress : nullptr;
   std::atomic<bool> stop_warmup{false};
   SharedStop stop;
+  // Chains write their draws straight into the result's array.
+  const std::size_t dim =
+      initial.positions.empty() ? declared_dimension(g, options) : initial.positions[0].size();
+  diagnostics::Draws shared;
+  if (dim > 0)
+    shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
 
   auto chains = pmap(
       key, num_chains,
@@ -130,13 +136,15 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
           if constexpr (adaptation::has_metric_v<Params>)
             start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
         }
-        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras);
+        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras,
+                           dim > 0 ? &shared : nullptr, c);
       },
       PmapOptions{options.num_threads});
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");
-  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{});
+  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
+                  dim > 0 ? &shared : nullptr);
 }
 }  // namespace detail
 

@@ -107,7 +107,15 @@ template <class State, class Params, class Info>
 struct ChainOutcome {
   checkpoint::ChainCheckpoint<State, Params> start;  ///< where sampling started
   checkpoint::ChainCheckpoint<State, Params> end;    ///< where it ended
-  Mat positions;
+  /// The kept positions: rows [0, num_rows) of the shared [chain, draw,
+  /// dim] array at `slot` when `in_shared` (the common case: each chain
+  /// writes its draws straight into the result, so a run's peak memory is
+  /// about the draws it returns), else of `own`.
+  bool in_shared = false;
+  std::size_t slot = 0;
+  Mat own;
+  std::size_t num_rows = 0;
+  std::size_t dim = 0;
   std::vector<double> logdensity;
   std::vector<Info> infos;
   ChainAccounting accounting;
@@ -276,7 +284,8 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
                      start,
                  const K& kernel, CF& f, const SampleOptions& options, ProgressBar* progress,
                  SharedStop* stop, const Callback& callback, ChainAccounting acc,
-                 const Extras<typename adaptation::KernelTypes<K, CF>::State>& extras = {})
+                 const Extras<typename adaptation::KernelTypes<K, CF>::State>& extras,
+                 diagnostics::Draws* shared, std::size_t slot)
     -> absl::StatusOr<ChainOutcome<typename adaptation::KernelTypes<K, CF>::State,
                                    typename adaptation::KernelTypes<K, CF>::Params,
                                    typename adaptation::KernelTypes<K, CF>::Info>> {
@@ -300,10 +309,25 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   o.chain = static_cast<std::size_t>(start.chain);
   o.progress = progress;
   o.stop = stop;
+  o.keep_info_vectors = options.keep_info_vectors;
   const EvalCounters before = *f.counters;
   PhaseClock clock;
+  const std::size_t dim = start.state.position.size();
+  const std::size_t capacity = options.num_samples / options.thinning;
+  double* base = nullptr;
+  if (shared != nullptr && shared->dimension() == 3 && slot < shared->shape(0) &&
+      shared->shape(1) == capacity && shared->shape(2) == dim) {
+    out.in_shared = true;
+    out.slot = slot;
+    base = capacity * dim ? &(*shared)(slot, 0, 0) : nullptr;
+  } else {
+    out.own = Mat::from_shape({capacity, dim});
+    base = out.own.data();
+  }
+  out.dim = dim;
+  std::size_t rows = 0;
+  bool wrong_size = false;
   struct Kept {
-    Vec position;
     double logdensity;
     Others others;
     Vec derived;
@@ -311,7 +335,11 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   auto run = run_chain(
       start.key, alg, start.state, options.num_samples,
       [&](const State& s, const Info&) {
-        Kept k{s.position, s.logdensity, {}, {}};
+        if (s.position.size() == dim && rows < capacity)
+          std::copy(s.position.begin(), s.position.end(), base + (rows++) * dim);
+        else
+          wrong_size = true;
+        Kept k{s.logdensity, {}, {}};
         if constexpr (!std::is_same_v<Others, std::monostate>) k.others = s.others;
         if (extras.derive) k.derived = extras.derive(s);
         return k;
@@ -328,20 +356,17 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   if constexpr (adaptation::has_metric_v<typename Types::Params>)
     acc.inverse_mass_matrix = start.params.inverse_mass_matrix;
   out.accounting = std::move(acc);
-  const std::size_t dim = start.state.position.size();
+  if (wrong_size) return absl::InternalError("the kernel changed the dimension of the position");
   const std::size_t n = run->values.size();
-  out.positions = Mat::from_shape({n, dim});
+  out.num_rows = n;
   out.derived = Mat::from_shape({n, num_derived});
   out.logdensity.resize(n);
   if constexpr (!std::is_same_v<Others, std::monostate>) out.others.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     Kept& k = run->values[i];
-    if (k.position.size() != dim)
-      return absl::InternalError("the kernel changed the dimension of the position");
     if (k.derived.size() != num_derived)
       return absl::InvalidArgumentError(absl::StrCat("the derived quantities have ", k.derived.size(),
                                                      " entries but ", num_derived, " names"));
-    std::copy(k.position.begin(), k.position.end(), &out.positions(i, 0));
     if (num_derived) std::copy(k.derived.begin(), k.derived.end(), &out.derived(i, 0));
     out.logdensity[i] = k.logdensity;
     if constexpr (!std::is_same_v<Others, std::monostate>) out.others.push_back(std::move(k.others));
@@ -365,7 +390,8 @@ template <class K, class F, class State, class Params, class Info, class Restart
 absl::StatusOr<Draws<State, Params, Info>> assemble(
     std::vector<absl::StatusOr<ChainOutcome<State, Params, Info>>>& chains, const K& kernel,
     F logdensity, const SampleOptions& options, const SharedStop& stop,
-    const std::vector<std::string>& derived_names, const Restart& restart) {
+    const std::vector<std::string>& derived_names, const Restart& restart,
+    diagnostics::Draws* shared) {
   Draws<State, Params, Info> d;
   d.stopped = stop.requested();
   std::size_t keep = std::numeric_limits<std::size_t>::max();
@@ -374,7 +400,7 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
   bool have_dim = false;
   for (std::size_t c = 0; c < chains.size(); ++c) {
     if (!chains[c].ok()) continue;
-    const std::size_t n = chains[c]->positions.shape(1);
+    const std::size_t n = chains[c]->dim;
     if (!have_dim) dim = n, have_dim = true;
     if (n != dim)
       chains[c] = absl::InvalidArgumentError(absl::StrCat(
@@ -387,11 +413,27 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     if (!chains[c].ok()) continue;
     rows.push_back(c);
     d.chains.push_back(static_cast<std::size_t>(chains[c]->start.chain));
-    keep = std::min(keep, chains[c]->positions.shape(0));
+    keep = std::min(keep, chains[c]->num_rows);
   }
   if (d.chains.empty()) return d.status;
   const std::size_t m = d.chains.size();
-  d.positions = diagnostics::Draws::from_shape({m, keep, dim});
+  // Every chain wrote its full run into the shared array: it is the result
+  // as it is (no copy). Otherwise copy the rows that are kept.
+  const bool whole = shared != nullptr && m == chains.size() && m == shared->shape(0) &&
+                     keep == shared->shape(1) && dim == shared->shape(2) &&
+                     std::all_of(chains.begin(), chains.end(), [](const auto& ch) { return ch->in_shared; });
+  auto row = [&](const ChainOutcome<State, Params, Info>& ch, std::size_t i) -> const double* {
+    return ch.in_shared ? &(*shared)(ch.slot, i, 0) : &ch.own(i, 0);
+  };
+  if (whole) {
+    d.positions = std::move(*shared);
+  } else {
+    d.positions = diagnostics::Draws::from_shape({m, keep, dim});
+    for (std::size_t r = 0; r < m; ++r)
+      for (std::size_t i = 0; i < keep; ++i)
+        std::copy(row(*chains[rows[r]], i), row(*chains[rows[r]], i) + dim, &d.positions(r, i, 0));
+    if (shared != nullptr) *shared = diagnostics::Draws();  // free it now
+  }
   d.logdensity = diagnostics::ChainDraws::from_shape({m, keep});
   const std::size_t nd = derived_names.size();
   d.derived_names = derived_names;
@@ -402,7 +444,6 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
   for (std::size_t r = 0; r < m; ++r) {
     auto& ch = *chains[rows[r]];
     for (std::size_t i = 0; i < keep; ++i) {
-      for (std::size_t j = 0; j < dim; ++j) d.positions(r, i, j) = ch.positions(i, j);
       d.logdensity(r, i) = ch.logdensity[i];
       for (std::size_t j = 0; j < nd; ++j) d.derived(r, i, j) = ch.derived(i, j);
       write_stats(ch.infos[i], ch.logdensity[i], ch.accounting.step_size,
@@ -418,7 +459,7 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
       ch.end = ch.start;
       if (keep > 0) {
         Vec x = Vec::from_shape({dim});
-        for (std::size_t j = 0; j < dim; ++j) x(j) = ch.positions(keep - 1, j);
+        for (std::size_t j = 0; j < dim; ++j) x(j) = d.positions(r, keep - 1, j);
         auto s = restart(kernel, logdensity, x, ch, keep - 1);
         if (!s.ok()) return s.status();
         ch.end.state = *std::move(s);
@@ -429,6 +470,7 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     d.num_rejected_evaluations +=
         ch.accounting.num_rejected_evaluations + ch.accounting.num_rejected_evaluations_warmup;
     d.accounting.push_back(std::move(ch.accounting));
+    ch.own = Mat();
     d.infos.push_back(std::move(ch.infos));
     if constexpr (!std::is_same_v<typename OthersOf<State>::type, std::monostate>) {
       ch.others.resize(keep);

@@ -113,6 +113,10 @@ struct SampleOptions {
   std::size_t dimension = 0;
   /// Names of the dimensions in the summary table (empty: x[0], x[1], ...).
   std::vector<std::string> names;
+  /// Keep the vectors of each draw's Info (NUTS's and HMC's momentum). Off
+  /// by default: an Info is then a few scalars, where with the momentum it
+  /// is as large as the draw itself.
+  bool keep_info_vectors = false;
   /// Window adaptation's options (schedule, initial step size, ...).
   adaptation::WindowAdaptationOptions adaptation;
   /// When the run's warnings fire (see warnings.hpp).
