@@ -7,6 +7,7 @@ packages=(
   g++ bazel-bootstrap bazel-bootstrap-source
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev
   libabsl-dev libgtest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
