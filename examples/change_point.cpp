@@ -1,5 +1,5 @@
 // A change point in Poisson counts: NUTS on the two rates, an exact Gibbs
-// draw of the discrete switch point, and chains on threads with pmap.
+// draw of the discrete switch point: one `sample` call.
 //
 //   bazel run //examples:change_point
 //
@@ -31,8 +31,7 @@
 #include "nutshell/core/key.hpp"
 #include "nutshell/compose/mixed.hpp"
 #include "nutshell/mcmc/nuts.hpp"
-#include "nutshell/run/pmap.hpp"
-#include "nutshell/run/sample.hpp"
+#include "nutshell/run/sample_mixed.hpp"
 
 using nutshell::Key;
 using nutshell::Vec;
@@ -118,56 +117,39 @@ int main(int argc, char** argv) {
       }));
 
   // -------------------------------------------------------------------------
-  // 4. One chain: start, adapt, sample, keep (lambda_1, lambda_2, tau).
-  auto run_one_chain = [&](std::size_t, const Key& chain_key) -> absl::StatusOr<nutshell::Mat> {
-    auto start = kernel.init(Vec{0.0, 0.0}, Blocks{}, model);
-    if (!start.ok()) return start.status();
-    auto warm = nutshell::adaptation::window_adaptation(kernel, model)
-                    .run_from(nutshell::split_one(chain_key, 0), *start, warmup);
-    if (!warm.ok()) return warm.status();
-    auto sampler = nutshell::mixed::sampler(kernel, model, warm->parameters);
-    auto run = nutshell::run_chain(
-        nutshell::split_one(chain_key, 1), sampler, warm->state, samples,
-        [](const auto& s, const auto&) {
-          return std::array<double, 3>{std::exp(s.position(0)), std::exp(s.position(1)),
-                                       static_cast<double>(s.others.tau)};
-        });
-    if (!run.ok()) return run.status();
-    nutshell::Mat out = nutshell::Mat::from_shape({run->values.size(), 3});
-    for (std::size_t i = 0; i < run->values.size(); ++i)
-      for (std::size_t j = 0; j < 3; ++j) out(i, j) = run->values[i][j];
-    return out;
-  };
-
-  // -------------------------------------------------------------------------
-  // 5. All chains on threads: chain c gets split_one(key, c), so results do
-  // not depend on the number of threads. The task captures the kernel and
-  // the model by reference, which is safe because it only reads them (the
-  // adaptation and the sampler take their own copies).
-  auto result = nutshell::pmap(nutshell::split_one(key, 1), chains, run_one_chain);
-  if (!result.ok()) {
-    std::cerr << result.status << "\n";
+  // 4. One call: every chain starts at u near 0 and tau in the middle,
+  // adapts, samples, and keeps (lambda_1, lambda_2, tau) at every draw.
+  // Chain c uses split_one(key, c), so results do not depend on threads.
+  nutshell::SampleOptions options;
+  options.num_chains = static_cast<std::size_t>(chains);
+  options.num_warmup = static_cast<std::size_t>(warmup);
+  options.num_samples = static_cast<std::size_t>(samples);
+  options.init_radius = 0.5;
+  options.names = {"log_lambda_1", "log_lambda_2"};
+  auto starts = nutshell::mixed_starts(Vec{0.0, 0.0}, Blocks{})
+                    .keep({"lambda_1", "lambda_2", "tau"}, [](const Vec& u, const Blocks& b) {
+                      return Vec{std::exp(u(0)), std::exp(u(1)), static_cast<double>(b.tau)};
+                    });
+  auto draws = nutshell::sample(nutshell::split_one(key, 1), kernel, model, starts, options);
+  if (!draws.ok()) {
+    std::cerr << draws.status() << "\n";
     return 1;
   }
-  nutshell::diagnostics::Draws draws =
-      nutshell::diagnostics::Draws::from_shape({static_cast<std::size_t>(chains),
-                                                static_cast<std::size_t>(samples), 3});
+  if (!draws->status.ok()) std::cerr << draws->status << "\n";  // some chains failed
+  if (!draws->summary.ok()) {
+    std::cerr << draws->summary.status() << "\n";
+    return 1;
+  }
+  // The table (with the divergence count the library computed, and its
+  // warnings, if any).
+  std::cout << *draws->summary << "\n";
+
+  // -------------------------------------------------------------------------
+  // 5. The posterior of the switch year, from the kept discrete blocks.
   std::map<int, int> tau_counts;
-  for (long c = 0; c < chains; ++c)
-    for (long i = 0; i < samples; ++i) {
-      for (int j = 0; j < 3; ++j) draws(c, i, j) = (*result.chains[c])(i, j);
-      ++tau_counts[static_cast<int>(draws(c, i, 2))];
-    }
-  auto summary = nutshell::diagnostics::summary(draws, 0, {"lambda_1", "lambda_2", "tau"});
-  if (!summary.ok()) {
-    std::cerr << summary.status() << "\n";
-    return 1;
-  }
-  std::cout << *summary << "\n";
-
-  // -------------------------------------------------------------------------
-  // 6. The posterior of the switch year.
-  const double total = static_cast<double>(chains * samples);
+  for (const auto& chain : draws->others)
+    for (const Blocks& b : chain) ++tau_counts[b.tau];
+  const double total = static_cast<double>(draws->num_chains() * draws->num_draws());
   int mode = 0;
   for (const auto& [tau, n] : tau_counts)
     if (n > tau_counts[mode]) mode = tau;
@@ -180,11 +162,13 @@ int main(int argc, char** argv) {
   std::printf("P(|tau - %d| <= 3) = %.3f\n", kTrueTau, near);
 
   if (examples::has_flag(argc, argv, "--check")) {
-    bool ok = std::abs(mode - kTrueTau) <= 3 && near > 0.5;
+    const auto& rows = draws->summary->rows;  // log_lambda_1, log_lambda_2, lambda_1, lambda_2, tau
+    bool ok = draws->status.ok() && std::abs(mode - kTrueTau) <= 3 && near > 0.5;
     const double truth[2] = {kTrueRate1, kTrueRate2};
-    for (int j = 0; j < 3; ++j) ok = ok && summary->rows[j].rhat < 1.05;
+    for (int j = 2; j < 5; ++j) ok = ok && rows[j].rhat < 1.05;
     for (int j = 0; j < 2; ++j)
-      ok = ok && std::abs(summary->rows[j].mean - truth[j]) < 4.0 * summary->rows[j].sd;
+      ok = ok && std::abs(rows[2 + j].mean - truth[j]) < 4.0 * rows[2 + j].sd;
+    ok = ok && draws->summary->num_divergences == draws->num_divergent;
     std::printf("check: %s\n", ok ? "ok" : "FAILED");
     return ok ? 0 : 1;
   }

@@ -8,6 +8,7 @@ packages=(
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev
   libabsl-dev libgtest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
   liblbfgs-dev
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

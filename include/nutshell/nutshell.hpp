@@ -55,6 +55,9 @@
 #include "nutshell/run/sample.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/scan.hpp"
+#include "nutshell/run/accounting.hpp"
+#include "nutshell/run/sample_mixed.hpp"
+#include "nutshell/run/warnings.hpp"
 
 #include "nutshell/diagnostics/autocovariance.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"

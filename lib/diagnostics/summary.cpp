@@ -98,6 +98,10 @@ std::string Summary::to_string() const {
   print_line(header);
   for (const auto& row : cells) print_line(row);
   os << "\nNumber of divergences: " << num_divergences << '\n';
+  if (!warnings.empty()) {
+    os << "\nWarnings:\n";
+    for (const std::string& w : warnings) os << "  - " << w << '\n';
+  }
   return os.str();
 }
 

@@ -16,23 +16,51 @@
 
 namespace nutshell::checkpoint {
 
+namespace {
+// The status of a failed open or rename, by errno: a missing folder is
+// NOT_FOUND, a refused one PERMISSION_DENIED, anything else (disk full,
+// read-only file system) UNAVAILABLE or DATA_LOSS as fits.
+absl::Status file_error(int err, const std::string& what) {
+  const std::string msg = absl::StrCat(what, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(msg);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(msg);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+}  // namespace
+
 absl::Status Record::write_file(const std::string& path) const {
   const std::string tmp = path + ".tmp";
   {
+    errno = 0;
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f)
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot write checkpoint '", tmp, "': ", std::strerror(errno)));
+    if (!f) return file_error(errno, absl::StrCat("cannot write checkpoint '", tmp, "'"));
     const std::string text = serialize();
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     f.flush();
-    if (!f)
+    if (!f) {
+      const int err = errno;
+      f.close();
+      std::remove(tmp.c_str());  // a failed save leaves nothing behind
       return absl::DataLossError(
-          absl::StrCat("writing checkpoint '", tmp, "' failed: ", std::strerror(errno)));
+          absl::StrCat("writing checkpoint '", tmp, "' failed: ", std::strerror(err)));
+    }
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return absl::PermissionDeniedError(absl::StrCat("cannot rename checkpoint '", tmp, "' to '",
-                                                    path, "': ", std::strerror(errno)));
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    return file_error(err, absl::StrCat("cannot rename checkpoint '", tmp, "' to '", path, "'"));
+  }
   return absl::OkStatus();
 }
 

@@ -181,6 +181,9 @@ absl::StatusOr<Vec> Record::get_vec(const std::string& name) const {
 absl::StatusOr<Mat> Record::get_mat(const std::string& name) const {
   auto f = find(name, Type::kMat);
   if (!f.ok()) return f.status();
+  if ((*f)->rows * (*f)->cols != (*f)->f64.size())
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint field '", name, "' has a shape that does not match its values"));
   Mat m = Mat::from_shape({(*f)->rows, (*f)->cols});
   std::copy((*f)->f64.begin(), (*f)->f64.end(), m.begin());
   return m;
@@ -313,10 +316,14 @@ absl::StatusOr<Record> Record::parse(const std::string& text) {
     const auto t = tokens(line);
     if (t.size() < 3) return bad("expected '<name> <type> ...'");
     const std::string name(t[0]);
+    // Found by fuzzing: put() and set_string() throw on these (they are
+    // for programming errors); from a file they are data errors.
+    if (!valid_token(name)) return bad("a field name must not contain whitespace");
     if (r.has(name)) return bad(absl::StrCat("field '", name, "' appears twice"));
     const std::string_view type = t[1];
     if (type == "str") {
       if (t.size() != 3) return bad("a str field holds one token");
+      if (!valid_token(std::string(t[2]))) return bad("a str value must not contain whitespace");
       r.set_string(name, std::string(t[2]));
       continue;
     }
@@ -325,6 +332,9 @@ absl::StatusOr<Record> Record::parse(const std::string& text) {
     if (type == "mat") {
       if (t.size() < 4 || !parse_int(t[2], rows) || !parse_int(t[3], cols))
         return bad("a mat field needs rows and columns");
+      // Found by fuzzing: rows * cols can wrap around to a small count.
+      if (cols != 0 && rows > std::numeric_limits<std::size_t>::max() / cols)
+        return bad("a mat field's size overflows");
       n = rows * cols;
       header = 4;
     } else if (!parse_int(t[2], n)) {

@@ -278,3 +278,57 @@ TEST(Checkpoint, MixedStatesWithUserBlocksResumeBitwise) {
 
 }  // namespace
 }  // namespace nutshell
+
+namespace nutshell {
+namespace {
+
+TEST(CheckpointSave, AMissingFolderIsNotFoundAndAFailedSaveLeavesNoTemporary) {
+  const std::string dir = temp_path("no_such_folder");
+  const std::string path = dir + "/chain.ckpt";
+  auto s = checkpoint::save(path, a_nuts_checkpoint());
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+  // A save whose final rename fails (the target is a folder) removes its
+  // temporary file.
+  const std::string target = temp_path("a_folder.ckpt");
+  ASSERT_EQ(std::system(("mkdir -p '" + target + "'").c_str()), 0);
+  auto t = checkpoint::save(target, a_nuts_checkpoint());
+  EXPECT_FALSE(t.ok());
+  EXPECT_FALSE(std::ifstream(target + ".tmp").good()) << t;
+}
+
+}  // namespace
+}  // namespace nutshell
+
+namespace nutshell {
+namespace {
+
+// What libFuzzer found (tests/run/fuzz): each used to throw out of parse or
+// load (a crash) instead of returning an error.
+std::string with_checksum(std::string body) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char line[64];
+  std::snprintf(line, sizeof line, "checksum %016llx\n", static_cast<unsigned long long>(h));
+  return body + line;
+}
+
+TEST(CheckpointFuzzFindings, ControlCharactersInNamesOrValuesAreDataErrors) {
+  auto a = checkpoint::Record::parse(with_checksum("nutshell-checkpoint 1\n\f\x01nd str chain\n"));
+  EXPECT_FALSE(a.ok());
+  auto b = checkpoint::Record::parse(with_checksum("nutshell-checkpoint 1\nkind str ch\tain\n"));
+  EXPECT_FALSE(b.ok());
+}
+
+TEST(CheckpointFuzzFindings, AMatrixWhoseSizeOverflowsIsADataError) {
+  // 2^33 x 2^31 wraps to 0 values.
+  auto r = checkpoint::Record::parse(
+      with_checksum("nutshell-checkpoint 1\nm mat 8589934592 2147483648\n"));
+  EXPECT_FALSE(r.ok());
+}
+
+}  // namespace
+}  // namespace nutshell

@@ -87,7 +87,8 @@ class WindowAdaptationAlgorithm {
 
   /// Warmup from an existing kernel state (e.g. to continue a chain).
   absl::StatusOr<Result> run_from(const Key& key, State state, std::size_t num_steps) {
-    auto adaptation = WindowAdaptation::create(num_steps, options_, kAdaptsMetric);
+    auto adaptation =
+        WindowAdaptation::create(num_steps, options_, kAdaptsMetric && options_.adapt_mass_matrix);
     if (!adaptation.ok()) return adaptation.status();
     const std::size_t dim = state.position.size();
     Params params = base_params_;
@@ -110,14 +111,14 @@ class WindowAdaptationAlgorithm {
     params.step_size = astate.step_size;
 
     Result result;
-    result.infos.reserve(num_steps);
+    if (options_.keep_infos) result.infos.reserve(num_steps);
     State next = state;
     Info info{};
     Workspace ws{};
     for (std::size_t i = 0; i < num_steps; ++i) {
       auto s = kernel_.step_into(fold_in(key, i), state, logdensity_, params, next, info, ws);
       if (!s.ok()) return annotate(s, absl::StrCat("warmup step ", i));
-      result.infos.push_back({info, params.step_size});
+      if (options_.keep_infos) result.infos.push_back({info, params.step_size});
       std::swap(state, next);
       auto updated = adaptation->update(std::move(astate), state.position,
                                         static_cast<double>(info.acceptance_rate));

@@ -45,6 +45,14 @@ struct WindowAdaptationOptions {
   double target_acceptance_rate = 0.8;
   /// Buffer and first-window sizes (75 / 50 / 25).
   ScheduleOptions schedule;
+  /// Adapt the metric at all (false: the identity, or the caller's metric,
+  /// is kept and only the step size adapts, over the whole warmup).
+  bool adapt_mass_matrix = true;
+  /// Keep every warmup step's Info in the result (WindowAdaptationResult::
+  /// infos). `sample` turns this off: it costs one Info (with NUTS, a
+  /// momentum vector) per warmup step, which at d = 20 000 is most of a
+  /// run's memory.
+  bool keep_infos = true;
 };
 
 /// Everything the adaptation carries between warmup steps. A plain value.

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <concepts>
 #include <exception>
+#include <limits>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -17,9 +19,12 @@ namespace nutshell {
 
 /// A differentiable log density: `double f(const Vec& x, Vec& grad)` returns
 /// log p(x) (up to a constant) and writes d log p / dx into `grad`, which the
-/// caller has already sized like `x`. It may throw; kernels turn that into an
-/// error status carrying the message. Returning NaN or -inf is not an error:
-/// the point is simply rejected.
+/// caller has already sized like `x`. Returning NaN or -inf is not an error:
+/// the point is simply rejected. Throwing `std::domain_error` (or
+/// RecoverableError) means the same, as in Stan: the point is outside what
+/// the density can evaluate, the proposal is rejected (NUTS: the leaf is
+/// divergent) and the chain goes on. Any other exception is an error status
+/// carrying its message, which ends the chain.
 template <class F>
 concept LogDensity = requires(F& f, const Vec& x, Vec& g) {
   { f(x, g) } -> std::convertible_to<double>;
@@ -48,6 +53,16 @@ class ValueOnly {
   Vec grad_;
 };
 
+/// What a log density throws to say "reject this point" rather than "stop":
+/// e.g. an ODE solver that fails to converge for these parameters, or a
+/// Cholesky factorisation of a matrix that is not positive definite. Any
+/// std::domain_error is treated the same (Stan's convention), so code that
+/// already throws one needs no change.
+class RecoverableError : public std::domain_error {
+ public:
+  using std::domain_error::domain_error;
+};
+
 namespace detail {
 inline absl::Status thrown_status() {
   try {
@@ -60,12 +75,17 @@ inline absl::Status thrown_status() {
 }
 }  // namespace detail
 
-/// Calls `f(x, grad)`, turning an exception into an error status. Non-finite
-/// values are returned as they are: whether they are fatal is the caller's call.
+/// Calls `f(x, grad)`. A std::domain_error (RecoverableError) becomes NaN,
+/// which every kernel rejects like any non-finite value; any other exception
+/// becomes an error status. Non-finite values are returned as they are:
+/// whether they are fatal is the caller's call. The try block costs nothing
+/// unless something is thrown, so hot paths stay allocation-free.
 template <LogDensity F>
 absl::StatusOr<double> evaluate(F& f, const Vec& x, Vec& grad) noexcept {
   try {
     return static_cast<double>(f(x, grad));
+  } catch (const std::domain_error&) {
+    return std::numeric_limits<double>::quiet_NaN();
   } catch (...) {
     return detail::thrown_status();
   }
@@ -76,6 +96,8 @@ template <LogDensityValue F>
 absl::StatusOr<double> evaluate(F& f, const Vec& x) noexcept {
   try {
     return static_cast<double>(f(x));
+  } catch (const std::domain_error&) {
+    return std::numeric_limits<double>::quiet_NaN();
   } catch (...) {
     return detail::thrown_status();
   }

@@ -31,10 +31,12 @@ struct SummaryRow {
 struct Summary {
   std::vector<SummaryRow> rows;
   std::size_t num_divergences = 0;
+  /// Sentences printed under the table (e.g. `sample`'s run warnings).
+  std::vector<std::string> warnings;
 
   /// The table NumPyro prints: a header line, one right-aligned row per
-  /// parameter (2 decimals, ESS rounded to integers) and the number of
-  /// divergences. NaN diagnostics (constant draws) print as "nan".
+  /// parameter (2 decimals, ESS rounded to integers), the number of
+  /// divergences, then the warnings, if any. NaN diagnostics (constant draws) print as "nan".
   std::string to_string() const;
 };
 

@@ -47,7 +47,20 @@ struct ChainOptions {
   ProgressBar* progress = nullptr;
   /// A stop shared with other chains, when set (see SharedStop).
   SharedStop* stop = nullptr;
+  /// Keep the vectors of each kept Info (e.g. NUTS's and HMC's starting
+  /// momentum). Without them an Info is a few scalars, instead of a vector
+  /// as long as the position for every draw.
+  bool keep_info_vectors = true;
 };
+
+namespace detail {
+/// Frees the vector members of a kept Info (see keep_info_vectors).
+template <class Info>
+void strip_info_vectors(Info& info) {
+  if constexpr (requires { info.momentum = Vec(); }) info.momentum = Vec();
+  if constexpr (requires { info.continuous; }) strip_info_vectors(info.continuous);
+}
+}  // namespace detail
 
 /// Runs up to `num_steps` transitions of `algorithm` from `initial_state`,
 /// collecting `transform(state, info)` for every kept step: the same draws
@@ -87,6 +100,7 @@ auto run_chain(const Key& key, A& algorithm, const typename A::State& initial_st
     if ((i + 1) % options.thinning == 0) {
       run.values.push_back(transform(current, info));
       run.infos.push_back(info);
+      if (!options.keep_info_vectors) detail::strip_info_vectors(run.infos.back());
     }
     if (options.progress) options.progress->advance(1, divergent ? 1 : 0);
     auto control = detail::invoke_callback(

@@ -46,160 +46,9 @@
 #include "nutshell/run/scan.hpp"
 #include "nutshell/core/types.hpp"
 #include "nutshell/run/sample_types.hpp"
+#include "nutshell/run/sample_detail.hpp"
 
 namespace nutshell {
-
-namespace detail {
-
-/// What window adaptation drives during `sample`'s warmup: the kernel,
-/// forwarding, plus a report to the progress bar and callback after each
-/// warmup transition. A callback's stop cancels the warmup.
-template <class K, class F>
-struct ObservedKernel {
-  using Types = adaptation::KernelTypes<K, F>;
-  using State = typename Types::State;
-  using Params = typename Types::Params;
-  using Info = typename Types::Info;
-  using Workspace = typename Types::Workspace;
-
-  struct Hooks {
-    std::size_t chain = 0;
-    ProgressBar* progress = nullptr;
-    std::atomic<bool>* stop = nullptr;  ///< shared by all chains' warmups
-    std::uint64_t step = 0;
-  };
-
-  K kernel;
-  /// The kernel's integrator, so the step-size search integrates with it.
-  Integrator integrator = velocity_verlet;
-  Hooks* hooks = nullptr;
-  std::function<absl::StatusOr<Control>(const StepEvent<State, Info>&)> callback;
-
-  template <class G>
-  absl::Status step_into(const Key& key, const State& state, G& f, const Params& params,
-                         State& out, Info& info, Workspace& ws) const {
-    auto s = kernel.step_into(key, state, f, params, out, info, ws);
-    if (!s.ok() || hooks == nullptr) return s;
-    if (hooks->progress) hooks->progress->advance(1, 0);
-    if (callback) {
-      auto c = callback(StepEvent<State, Info>{hooks->chain, hooks->step, true, out, info});
-      if (!c.ok()) return c.status();
-      if (*c == Control::kStop && hooks->stop) hooks->stop->store(true, std::memory_order_relaxed);
-    }
-    ++hooks->step;
-    if (hooks->stop && hooks->stop->load(std::memory_order_relaxed))
-      return absl::CancelledError("stopped during warmup");
-    return absl::OkStatus();
-  }
-};
-
-template <class State, class Params, class Info>
-struct ChainOutcome {
-  checkpoint::ChainCheckpoint<State, Params> start;  ///< where sampling started
-  checkpoint::ChainCheckpoint<State, Params> end;    ///< where it ended
-  Mat positions;
-  std::vector<double> logdensity;
-  std::vector<Info> infos;
-};
-
-/// Sampling from a checkpoint: the part `sample` and `resume` share.
-template <class K, class F, class Callback>
-auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTypes<K, F>::State,
-                                                   typename adaptation::KernelTypes<K, F>::Params>&
-                     start,
-                 const K& kernel, const F& logdensity, const SampleOptions& options,
-                 ProgressBar* progress, SharedStop* stop, const Callback& callback)
-    -> absl::StatusOr<ChainOutcome<typename adaptation::KernelTypes<K, F>::State,
-                                   typename adaptation::KernelTypes<K, F>::Params,
-                                   typename adaptation::KernelTypes<K, F>::Info>> {
-  using Types = adaptation::KernelTypes<K, F>;
-  using State = typename Types::State;
-  using Info = typename Types::Info;
-  ChainOutcome<State, typename Types::Params, Info> out;
-  out.start = start;
-  BoundKernel<K, F> alg(logdensity, start.params, kernel);
-  ChainOptions o;
-  o.thinning = options.thinning;
-  o.first_step = start.next_step;
-  o.chain = static_cast<std::size_t>(start.chain);
-  o.progress = progress;
-  o.stop = stop;
-  auto run = run_chain(
-      start.key, alg, start.state, options.num_samples,
-      [](const State& s, const Info&) { return std::pair<Vec, double>(s.position, s.logdensity); },
-      o, callback);
-  if (!run.ok()) return run.status();
-  const std::size_t dim = start.state.position.size();
-  out.positions = Mat::from_shape({run->values.size(), dim});
-  out.logdensity.resize(run->values.size());
-  for (std::size_t i = 0; i < run->values.size(); ++i) {
-    std::copy(run->values[i].first.begin(), run->values[i].first.end(), &out.positions(i, 0));
-    out.logdensity[i] = run->values[i].second;
-  }
-  out.infos = std::move(run->infos);
-  out.end = start;
-  out.end.state = std::move(run->final_state);
-  out.end.next_step = run->next_step;
-  return out;
-}
-
-/// Assembles per-chain outcomes into Draws. After a stop at `limit` steps,
-/// every chain keeps the draws of its first `limit` steps, and a chain that
-/// went further (or whose last step was not a kept one) has its checkpoint
-/// moved back to its last kept draw, the state recomputed from that
-/// position (a GradientState is a function of its position for a
-/// deterministic density), so arrays and checkpoints always agree.
-template <class K, class F, class State, class Params, class Info>
-absl::StatusOr<Draws<State, Params, Info>> assemble(
-    std::vector<absl::StatusOr<ChainOutcome<State, Params, Info>>>& chains, const K& kernel,
-    F logdensity, const SampleOptions& options, const SharedStop& stop) {
-  Draws<State, Params, Info> d;
-  d.status = aggregate_status(chains);
-  d.stopped = stop.requested();
-  std::size_t keep = std::numeric_limits<std::size_t>::max();
-  if (d.stopped) keep = static_cast<std::size_t>(stop.limit()) / options.thinning;
-  std::size_t dim = 0;
-  for (std::size_t c = 0; c < chains.size(); ++c) {
-    d.chain_status.push_back(chains[c].ok() ? absl::OkStatus() : chains[c].status());
-    if (!chains[c].ok()) continue;
-    d.chains.push_back(static_cast<std::size_t>(chains[c]->start.chain));
-    keep = std::min(keep, chains[c]->positions.shape(0));
-    dim = chains[c]->positions.shape(1);
-  }
-  if (d.chains.empty()) return d.status;
-  const std::size_t m = d.chains.size();
-  d.positions = diagnostics::Draws::from_shape({m, keep, dim});
-  d.logdensity = diagnostics::ChainDraws::from_shape({m, keep});
-  for (std::size_t r = 0; r < m; ++r) {
-    auto& ch = *chains[d.chains[r]];
-    for (std::size_t i = 0; i < keep; ++i) {
-      for (std::size_t j = 0; j < dim; ++j) d.positions(r, i, j) = ch.positions(i, j);
-      d.logdensity(r, i) = ch.logdensity[i];
-    }
-    ch.infos.resize(keep);
-    for (const Info& info : ch.infos) d.num_divergent += info_is_divergent(info) ? 1 : 0;
-    const std::uint64_t steps_done = ch.end.next_step - ch.start.next_step;
-    if (d.stopped && steps_done != keep * options.thinning) {
-      // Cut back to the last kept draw.
-      ch.end = ch.start;
-      if (keep > 0) {
-        Vec x = Vec::from_shape({dim});
-        for (std::size_t j = 0; j < dim; ++j) x(j) = ch.positions(keep - 1, j);
-        auto s = adaptation::init_state(kernel, x, logdensity);
-        if (!s.ok()) return s.status();
-        ch.end.state = *std::move(s);
-        ch.end.next_step = ch.start.next_step + keep * options.thinning;
-      }
-    }
-    d.infos.push_back(std::move(ch.infos));
-    d.params.push_back(ch.end.params);
-    d.checkpoints.push_back(std::move(ch.end));
-  }
-  d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
-  return d;
-}
-
-}  // namespace detail
 
 /// The tuned-and-sampled result type of `sample(key, kernel, logdensity, ...)`.
 template <class K, class F>
@@ -207,11 +56,110 @@ using DrawsOf = Draws<typename adaptation::KernelTypes<K, F>::State,
                       typename adaptation::KernelTypes<K, F>::Params,
                       typename adaptation::KernelTypes<K, F>::Info>;
 
+namespace detail {
+/// `sample`'s body, for any kernel: `init_fn(kernel, f, x, chain, key)` makes
+/// a chain's starting state from a position; `extras` says what else to
+/// keep per draw.
+template <class K, class G, class Callback, class InitFn>
+absl::StatusOr<DrawsOf<K, G>> sample_impl(
+    const Key& key, K kernel, G g, const InitialPositions& initial, const SampleOptions& options,
+    const Callback& callback, const InitFn& init_fn,
+    const Extras<typename adaptation::KernelTypes<K, G>::State>& extras) {
+  using CF = CountingDensity<G>;
+  using Types = adaptation::KernelTypes<K, G>;
+  using State = typename Types::State;
+  using Params = typename Types::Params;
+  using Info = typename Types::Info;
+  if (auto s = validate_sample(g, initial, options); !s.ok()) return s;
+  if (auto s = apply_kernel_options(kernel, options); !s.ok()) return s;
+  const std::size_t num_chains = initial.num_chains(options);
+  ProgressBar progress(num_chains * (options.num_warmup + options.num_samples),
+                       ProgressOptions{.enabled = options.progress_bar, .label = "sample"});
+  ProgressBar* bar = progress.active() ? &progress : nullptr;
+  std::atomic<bool> stop_warmup{false};
+  SharedStop stop;
+  // Chains write their draws straight into the result's array.
+  const std::size_t dim =
+      initial.positions.empty() ? declared_dimension(g, options) : initial.positions[0].size();
+  diagnostics::Draws shared;
+  if (dim > 0)
+    shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
+
+  auto chains = pmap(
+      key, num_chains,
+      [&](std::size_t c, const Key& kc) -> absl::StatusOr<ChainOutcome<State, Params, Info>> {
+        EvalCounters counters;
+        CF f{g, &counters};
+        ChainAccounting acc;
+        acc.chain = c;
+        auto init = initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn);
+        if (!init.ok()) return init.status();
+        const EvalCounters after_init = counters;
+        checkpoint::ChainCheckpoint<State, Params> start;
+        start.chain = c;
+        start.key = split_one(kc, 1);
+        start.next_step = 0;
+        if (options.num_warmup > 0) {
+          ObservedKernel<K, CF> observed{kernel};
+          if constexpr (requires { Integrator{kernel.integrator}; })
+            observed.integrator = kernel.integrator;
+          typename ObservedKernel<K, CF>::Hooks hooks;
+          hooks.chain = c;
+          hooks.progress = bar;
+          hooks.stop = &stop_warmup;
+          hooks.counters = &counters;
+          hooks.warmup = true;
+          hooks.max_depth = max_depth_of(kernel);
+          observed.hooks = &hooks;
+          if constexpr (!std::is_same_v<Callback, NoCallback>) {
+            observed.callback = [&](const StepEvent<State, Info>& e) {
+              return invoke_callback(callback, e);
+            };
+          }
+          PhaseClock clock;
+          auto warmup = adaptation::window_adaptation(observed, f, options.effective_adaptation());
+          auto r = warmup.run_from(split_one(kc, 0), *std::move(init), options.num_warmup);
+          acc.warmup_wall_seconds = clock.wall_seconds();
+          acc.warmup_cpu_seconds = clock.cpu_seconds();
+          if (!r.ok()) return r.status();
+          acc.gradient_evaluations_warmup = hooks.kernel_evaluations;
+          acc.gradient_evaluations_step_size_search =
+              counters.evaluations - after_init.evaluations - hooks.kernel_evaluations;
+          acc.num_divergent_warmup = hooks.divergent;
+          acc.num_rejected_evaluations_warmup = counters.rejected - after_init.rejected;
+          start.state = std::move(r->state);
+          start.params = std::move(r->parameters);
+        } else {
+          start.state = *std::move(init);
+          start.params = Params{};
+          start.params.step_size = options.adaptation.initial_step_size;
+          if constexpr (adaptation::has_metric_v<Params>)
+            start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
+        }
+        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras,
+                           dim > 0 ? &shared : nullptr, c);
+      },
+      PmapOptions{options.num_threads});
+  progress.finish();
+  if (stop_warmup.load())
+    return absl::CancelledError("stopped by the step callback during warmup: no draws");
+  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
+                  dim > 0 ? &shared : nullptr);
+}
+}  // namespace detail
+
 /// Window adaptation then sampling with `kernel` on `logdensity`, one chain
-/// per initial position (or options.num_chains chains around one position),
-/// on options.num_threads threads. Returns the draws of every chain that
-/// succeeded, with `status` naming those that failed; an error only when
-/// the options are invalid or every chain failed.
+/// per initial position (or options.num_chains chains from one position or
+/// strategy, see InitialPositions), on options.num_threads threads. Returns
+/// the draws of every chain that succeeded, with `status` naming those that
+/// failed, per-chain accounting, per-draw statistics and warnings; an error
+/// only when the options or starts are invalid or every chain failed. A
+/// mixed composition takes its starts as mixed_starts(...) (sample_mixed.hpp).
+///
+/// Errors lose nothing: a log density that throws std::domain_error or
+/// returns NaN rejects that proposal (counted in `accounting`); any other
+/// exception ends its chain only, with its message and step, and every
+/// other chain keeps all its draws.
 ///
 /// `callback(const StepEvent<State, Info>&)`, optional, is called after
 /// every warmup and sampling transition of every chain, from worker
@@ -222,79 +170,27 @@ using DrawsOf = Draws<typename adaptation::KernelTypes<K, F>::State,
 /// same whatever the thread count. A stop during warmup cancels the run
 /// (an error: there are no draws yet).
 template <class K, class F, class Callback = NoCallback>
-  requires(detail::KernelFor<K, std::decay_t<F>> &&
-           adaptation::AdaptableKernel<K, std::decay_t<F>>)
-absl::StatusOr<DrawsOf<K, std::decay_t<F>>> sample(const Key& key, K kernel, F&& logdensity,
-                                                   InitialPositions initial,
-                                                   const SampleOptions& options = {},
-                                                   const Callback& callback = {}) {
+  requires detail::KernelFor<K, std::decay_t<F>>
+auto sample(const Key& key, K kernel, F&& logdensity, InitialPositions initial,
+            const SampleOptions& options = {}, const Callback& callback = {}) {
   using G = std::decay_t<F>;
-  using Types = adaptation::KernelTypes<K, G>;
-  using State = typename Types::State;
-  using Params = typename Types::Params;
-  using Info = typename Types::Info;
-  if (initial.positions.empty()) return absl::InvalidArgumentError("no initial position");
-  if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
-  const std::size_t num_chains = initial.jitter ? options.num_chains : initial.positions.size();
-  if (num_chains == 0) return absl::InvalidArgumentError("num_chains must be >= 1");
-  if (initial.jitter && !(options.init_radius >= 0.0))
-    return absl::InvalidArgumentError("init_radius must be >= 0");
-
-  G f(std::forward<F>(logdensity));
-  ProgressBar progress(num_chains * (options.num_warmup + options.num_samples),
-                       ProgressOptions{.enabled = options.progress_bar, .label = "sample"});
-  ProgressBar* bar = progress.active() ? &progress : nullptr;
-  std::atomic<bool> stop_warmup{false};
-  SharedStop stop;
-
-  auto chains = pmap(
-      key, num_chains,
-      [&, f](std::size_t c, const Key& kc) mutable
-      -> absl::StatusOr<detail::ChainOutcome<State, Params, Info>> {
-        Vec x = initial.jitter ? initial.positions[0] : initial.positions[c];
-        if (initial.jitter && options.init_radius > 0.0) {
-          Stream s(split_one(kc, 2));
-          for (double& v : x) v += options.init_radius * (2.0 * s.uniform() - 1.0);
-        }
-        checkpoint::ChainCheckpoint<State, Params> start;
-        start.chain = c;
-        start.key = split_one(kc, 1);
-        start.next_step = 0;
-        if (options.num_warmup > 0) {
-          detail::ObservedKernel<K, G> observed{kernel};
-          if constexpr (requires { Integrator{kernel.integrator}; })
-            observed.integrator = kernel.integrator;
-          typename detail::ObservedKernel<K, G>::Hooks hooks{c, bar, &stop_warmup, 0};
-          observed.hooks = &hooks;
-          if constexpr (!std::is_same_v<Callback, NoCallback>) {
-            observed.callback = [&](const StepEvent<State, Info>& e) {
-              return detail::invoke_callback(callback, e);
-            };
-          }
-          auto warmup = adaptation::window_adaptation(observed, f, options.adaptation);
-          auto r = warmup.run(split_one(kc, 0), x, options.num_warmup);
-          if (!r.ok()) return r.status();
-          start.state = std::move(r->state);
-          start.params = std::move(r->parameters);
-        } else {
-          auto s = adaptation::init_state(kernel, x, f);
-          if (!s.ok()) return s.status();
-          start.state = *std::move(s);
-          start.params = Params{};
-          start.params.step_size = options.adaptation.initial_step_size;
-          if constexpr (adaptation::has_metric_v<Params>)
-            start.params.inverse_mass_matrix = Metric::identity(x.size());
-        }
-        return detail::sample_from(start, kernel, f, options, bar, &stop, callback);
-      },
-      PmapOptions{options.num_threads});
-  progress.finish();
-  if (stop_warmup.load())
-    return absl::CancelledError("stopped by the step callback during warmup: no draws");
-  return detail::assemble(chains.chains, kernel, f, options, stop);
+  static_assert(adaptation::AdaptableKernel<K, G>,
+                "sample: this kernel has no step size and acceptance rate for window "
+                "adaptation to tune (see the table of kernels in the README for how to run it)");
+  static_assert(detail::PositionInitializable<K, G>,
+                "sample: this kernel's state needs more than a position (a mixed composition "
+                "needs every block's start): pass mixed_starts(positions, others) instead");
+  if constexpr (adaptation::AdaptableKernel<K, G> && detail::PositionInitializable<K, G>) {
+    return detail::sample_impl(key, std::move(kernel), G(std::forward<F>(logdensity)), initial,
+                               options, callback, detail::PositionInit{},
+                               detail::Extras<typename adaptation::KernelTypes<K, G>::State>{});
+  } else {
+    return absl::Status();  // unreachable: refused above, with one sentence
+  }
 }
 
-/// `sample` with NUTS (Stan's defaults): the common case.
+/// `sample` with NUTS (Stan's defaults; options.max_tree_depth sets its
+/// tree depth): the common case.
 template <LogDensity F, class Callback = NoCallback>
 absl::StatusOr<DrawsOf<nuts::Kernel, std::decay_t<F>>> sample(const Key& key, F&& logdensity,
                                                               InitialPositions initial,

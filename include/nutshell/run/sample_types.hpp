@@ -14,6 +14,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -30,7 +31,9 @@
 #include "nutshell/run/progress.hpp"
 #include "nutshell/run/scan.hpp"
 #include "nutshell/core/types.hpp"
+#include "nutshell/run/accounting.hpp"
 #include "nutshell/run/run_chain.hpp"
+#include "nutshell/run/warnings.hpp"
 
 namespace nutshell {
 
@@ -52,10 +55,30 @@ BoundKernel<K, std::decay_t<F>> bind(K kernel, F&& logdensity,
   return {std::forward<F>(logdensity), std::move(params), std::move(kernel)};
 }
 
+namespace detail {
+/// The other blocks of a mixed composition's state, or std::monostate.
+template <class State>
+struct OthersOfState {
+  using type = std::monostate;
+};
+template <class State>
+  requires requires(const State& s) { s.others; }
+struct OthersOfState<State> {
+  using type = std::decay_t<decltype(std::declval<const State&>().others)>;
+};
+}  // namespace detail
+
 // ---------------------------------------------------------------------------
 // sample: window adaptation then sampling, M chains in pmap
 
-/// Options of `sample` and `resume`.
+/// The metric window adaptation estimates.
+enum class MetricKind {
+  kDiagonal,  ///< the variances (Stan's diag_e, the default)
+  kDense,     ///< the full covariance (Stan's dense_e)
+  kIdentity,  ///< none: only the step size adapts (Stan's unit_e)
+};
+
+/// Options of `sample` and `resume`, all in one place.
 struct SampleOptions {
   /// Chains, when a single initial position is given.
   std::size_t num_chains = 4;
@@ -70,27 +93,97 @@ struct SampleOptions {
   std::size_t num_threads = 0;
   /// A progress bar on stderr (only when stderr is a terminal).
   bool progress_bar = true;
-  /// With a single initial position, chain c starts at that position plus
-  /// U(-init_radius, init_radius) noise per coordinate (Stan starts at
-  /// U(-2, 2) on the unconstrained scale); dispersed starts are what makes
-  /// R-hat meaningful. 0 starts every chain at the same point.
+  /// NUTS's maximum tree depth (Stan's max_depth, default 10); applied to
+  /// any kernel with a `max_num_doublings`, ignored by the others.
+  std::optional<int> max_tree_depth;
+  /// Dual averaging's target acceptance rate (Stan's adapt_delta, default
+  /// 0.8); overrides adaptation.target_acceptance_rate when set.
+  std::optional<double> target_acceptance_rate;
+  /// The metric to adapt; overrides adaptation.is_mass_matrix_diagonal and
+  /// adaptation.adapt_mass_matrix when set.
+  std::optional<MetricKind> metric;
+  /// The radius r of the random starts: uniform(-r, r) per coordinate,
+  /// around the given position or around zero (Stan's default 2, on the
+  /// unconstrained scale); dispersed starts are what makes R-hat
+  /// meaningful. 0 starts every chain at the given point.
   double init_radius = 2.0;
+  /// The model's dimension when known (0: unknown). Checked against every
+  /// initial position and every checkpoint; a log density with a
+  /// `dimension()` member is checked the same way without it.
+  std::size_t dimension = 0;
   /// Names of the dimensions in the summary table (empty: x[0], x[1], ...).
   std::vector<std::string> names;
-  /// Window adaptation's options (target acceptance, dense metric, ...).
+  /// Keep the vectors of each draw's Info (NUTS's and HMC's momentum). Off
+  /// by default: an Info is then a few scalars, where with the momentum it
+  /// is as large as the draw itself.
+  bool keep_info_vectors = false;
+  /// Window adaptation's options (schedule, initial step size, ...).
   adaptation::WindowAdaptationOptions adaptation;
+  /// When the run's warnings fire (see warnings.hpp).
+  WarningThresholds warnings;
+
+  /// `adaptation` with the options above applied.
+  adaptation::WindowAdaptationOptions effective_adaptation() const {
+    adaptation::WindowAdaptationOptions a = adaptation;
+    if (target_acceptance_rate) a.target_acceptance_rate = *target_acceptance_rate;
+    if (metric) {
+      a.is_mass_matrix_diagonal = *metric != MetricKind::kDense;
+      a.adapt_mass_matrix = *metric != MetricKind::kIdentity;
+    }
+    a.keep_infos = false;  // sample counts what it needs as it goes
+    return a;
+  }
 };
 
-/// Where the chains start: one position per chain, or one position that
-/// every chain starts near (see SampleOptions::init_radius).
+/// Where the chains start (Stan's and NumPyro's strategies):
+///   * `Vec x`: every chain at x plus uniform(-r, r) noise per coordinate
+///     (r = SampleOptions::init_radius; 0 starts them all at x);
+///   * `std::vector<Vec>`: one position per chain, used as given (their
+///     number is the number of chains; they must all have one length);
+///   * `InitialPositions::jittered(per_chain)`: the given positions plus
+///     uniform(-r, r) noise;
+///   * `InitialPositions::uniform(dim)`: uniform(-r, r) on every coordinate;
+///   * `InitialPositions::from_function(fn)`: fn(key, chain) -> Vec.
+/// A random start whose log density or gradient is not finite is redrawn,
+/// up to 100 times, before its chain fails (Stan's rule); a given start is
+/// used once.
 struct InitialPositions {
   std::vector<Vec> positions;
-  bool jitter = false;  ///< one shared position, jittered per chain
+  bool jitter = false;  ///< add uniform(-r, r) noise to the positions
+  /// Draws chain c's start from a key (the strategy `from_function`).
+  std::function<Vec(const Key&, std::size_t)> function;
   /// Every chain near `position` (implicit, so a Vec can be passed directly).
   InitialPositions(const Vec& position) : positions{position}, jitter(true) {}
-  /// One position per chain, used as given; their number is the number of
-  /// chains.
+  /// One position per chain, used as given.
   InitialPositions(std::vector<Vec> per_chain) : positions(std::move(per_chain)) {}
+  /// One position per chain, each plus uniform(-r, r) noise.
+  static InitialPositions jittered(std::vector<Vec> per_chain) {
+    InitialPositions p(std::move(per_chain));
+    p.jitter = true;
+    p.per_chain = true;
+    return p;
+  }
+  /// Uniform(-r, r) on every coordinate of a `dim`-dimensional space.
+  static InitialPositions uniform(std::size_t dim) {
+    return InitialPositions(Vec(xt::zeros<double>({dim})));
+  }
+  /// fn(key, chain) for each of SampleOptions::num_chains chains; a start
+  /// that is not finite is redrawn with the next key.
+  static InitialPositions from_function(std::function<Vec(const Key&, std::size_t)> fn) {
+    InitialPositions p(std::vector<Vec>{});
+    p.function = std::move(fn);
+    return p;
+  }
+  /// The number of chains these starts give with `options`.
+  std::size_t num_chains(const SampleOptions& options) const {
+    return (function || (jitter && !per_chain)) ? options.num_chains : positions.size();
+  }
+  /// True when starts are random (and so redrawn when not finite).
+  bool random(double radius) const { return function || (jitter && radius > 0.0); }
+  /// Chain c's given (or centre) position.
+  const Vec& position(std::size_t c) const { return per_chain || !jitter ? positions[c] : positions[0]; }
+
+  bool per_chain = false;  ///< with `jitter`: one position per chain
 };
 
 /// What `sample` and `resume` return. Rows of the arrays are the chains
@@ -104,6 +197,14 @@ struct Draws {
   diagnostics::ChainDraws logdensity;
   /// The sampling infos of the kept draws, [chain][draw].
   std::vector<std::vector<Info>> infos;
+  /// Quantities derived from each kept state (e.g. a mixed composition's
+  /// discrete blocks), [chain, draw, quantity], named by derived_names;
+  /// they are also rows of the summary.
+  diagnostics::Draws derived;
+  std::vector<std::string> derived_names;
+  /// A mixed composition's other blocks at each kept draw, [chain][draw]
+  /// (empty for other kernels).
+  std::vector<std::vector<typename detail::OthersOfState<State>::type>> others;
   /// Tuned parameters of each chain.
   std::vector<Params> params;
   /// Where each chain ended: save these to continue later (resume).
@@ -114,8 +215,21 @@ struct Draws {
   std::vector<absl::Status> chain_status;
   /// OK, or which chains failed and why.
   absl::Status status;
-  /// Divergent sampling transitions among the kept rows' steps.
+  /// Divergent sampling transitions of the kept rows (computed here, from
+  /// the kernel's infos; thinned-out transitions included).
   std::size_t num_divergent = 0;
+  /// Log density evaluations that threw std::domain_error or were not
+  /// finite, warmup and sampling, over the kept rows: each rejected a
+  /// proposal (a NUTS leaf) and the chain went on.
+  std::uint64_t num_rejected_evaluations = 0;
+  /// Per-row accounting: gradient evaluations, divergences, tree-depth
+  /// saturations, rejections, adapted step size and metric, times.
+  std::vector<ChainAccounting> accounting;
+  /// Per-draw scalar statistics (lp, acceptance_rate, ...), [row, draw, stat].
+  SampleStats sample_stats;
+  /// What looks wrong (R-hat, ESS, divergences, tree depth, E-BFMI, a
+  /// stuck chain); also printed under the summary table.
+  std::vector<RunWarning> warnings;
   /// A callback stopped the run before num_samples (see `sample`).
   bool stopped = false;
   /// The summary table (R-hat, ESS, quantiles), or why it could not be
