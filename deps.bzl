@@ -105,6 +105,15 @@ cc_library(
     hdrs = glob(["include/benchmark/**"]),
     linkopts = ["-lbenchmark", "-lpthread"],
 )
+
+cc_library(
+    name = "netcdf",
+    hdrs = glob(
+        ["include/netcdf", "include/netcdf*.h", "include/nc*.h"],
+        exclude = ["include/ncurses*"],
+    ),
+    linkopts = ["-lnetcdf_c++4", "-lnetcdf"],
+)
 """
 
 def nutshell_deps():

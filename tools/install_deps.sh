@@ -7,6 +7,8 @@ packages=(
   g++ bazel-bootstrap bazel-bootstrap-source
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev
   libabsl-dev libgtest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
+  libnetcdf-dev libnetcdf-c++4-dev python3-netcdf4 python3-xarray
+  r-cran-rstan r-cran-posterior chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -63,3 +63,9 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
+
+#include "nutshell/io/csv_stream.hpp"
+#include "nutshell/io/from_draws.hpp"
+#include "nutshell/io/info_stats.hpp"
+#include "nutshell/io/run_data.hpp"
+#include "nutshell/io/stan_csv.hpp"

@@ -1,0 +1,193 @@
+#include "nutshell/io/csv_stream.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace nutshell::io {
+
+namespace {
+std::vector<Parameter> stream_parameters(const CsvStreamOptions& o, std::size_t dim) {
+  return o.parameters.empty() ? scalar_parameters(dim) : o.parameters;
+}
+}  // namespace
+
+ChainCsvStream::ChainCsvStream(const CsvStreamOptions& options, std::size_t chain)
+    : options_(options), chain_(chain), path_(absl::StrCat(options.prefix, "_", chain + 1, ".csv.partial")),
+      start_(std::chrono::steady_clock::now()) {}
+
+ChainCsvStream::~ChainCsvStream() { close(); }
+
+void ChainCsvStream::fail(const std::string& what) {
+  if (!failed_) status_ = absl::ResourceExhaustedError(absl::StrCat(what, " ", path_, ": ", std::strerror(errno)));
+  failed_ = true;
+  if (file_) std::fclose(file_);
+  file_ = nullptr;
+}
+
+void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
+                           const std::vector<std::string>& stat_names, const double* stats) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (is_warmup) {
+    last_warmup_ = now;
+    ++warmup_steps_;
+  } else {
+    last_sampling_ = now;
+    ++sampling_steps_;
+  }
+  if (failed_) return;
+  line_.clear();
+  if (!file_) {
+    errno = 0;
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) return fail("cannot write");
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
+    const auto params = stream_parameters(options_, u.size());
+    std::size_t flat = 0;
+    for (const auto& p : params) flat += p.size();
+    constrained_.assign(flat, 0.0);
+    std::vector<std::string> names;
+    order_ = detail::stan_column_order(params, &names);
+    absl::StrAppend(&line_, "# model = ", options_.model_name, "\n# method = sample (Default)\n#   sample\n",
+                    "#     num_samples = ", options_.num_samples, "\n#     num_warmup = ", options_.num_warmup,
+                    "\n#     save_warmup = ", options_.save_warmup ? 1 : 0, "\n#     thin = ", options_.thin,
+                    "\n# id = ", chain_ + 1, "\n# random\n#   seed = ", options_.seed,
+                    "\n# inference_library = nutshell\n",
+                    "# partial = 1 (written while sampling; the complete file replaces it)\n");
+    // The columns: lp__ and the sampler columns Info carries, stepsize__
+    // always (nan until finish() knows it), then the parameters.
+    bool first = true;
+    auto col = [&](const std::string& c) {
+      if (!first) line_ += ",";
+      line_ += c;
+      first = false;
+    };
+    bool has_step = false;
+    for (const auto& s : stat_names) has_step = has_step || s == "step_size";
+    for (const auto& s : stat_names) {
+      const std::string c = stan_stat_column(s);
+      if (c.empty()) continue;
+      col(c);
+      if (s == "acceptance_rate" && !has_step) col("stepsize__");
+    }
+    for (const auto& n : names) col(n);
+    line_ += "\n";
+  }
+  if (!is_warmup && !in_sampling_) {
+    in_sampling_ = true;
+    line_ += "# Adaptation terminated\n";
+  }
+  bool has_step = false;
+  for (const auto& s : stat_names) has_step = has_step || s == "step_size";
+  bool first = true;
+  for (std::size_t k = 0; k < stat_names.size(); ++k) {
+    if (stan_stat_column(stat_names[k]).empty()) continue;
+    if (!first) line_ += ",";
+    first = false;
+    detail::append_number(line_, stats[k]);
+    if (stat_names[k] == "acceptance_rate" && !has_step) line_ += ",nan";
+  }
+  if (options_.constrain) {
+    options_.constrain(u, std::span<double>(constrained_));
+  } else {
+    for (std::size_t j = 0; j < u.size() && j < constrained_.size(); ++j) constrained_[j] = u[j];
+  }
+  for (std::size_t k : order_) {
+    if (!first) line_ += ",";
+    first = false;
+    detail::append_number(line_, constrained_[k]);
+  }
+  line_ += "\n";
+  errno = 0;
+  if (std::fwrite(line_.data(), 1, line_.size(), file_) != line_.size()) return fail("writing");
+  if (++unflushed_ >= options_.flush_every) {
+    unflushed_ = 0;
+    if (std::fflush(file_) != 0) return fail("writing");
+  }
+}
+
+void ChainCsvStream::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!file_) return;
+  errno = 0;
+  if (std::fclose(file_) != 0 && !failed_) {
+    failed_ = true;
+    status_ = absl::ResourceExhaustedError(absl::StrCat("writing ", path_, ": ", std::strerror(errno)));
+  }
+  file_ = nullptr;
+}
+
+absl::Status ChainCsvStream::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+double ChainCsvStream::warmup_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (warmup_steps_ == 0) return std::numeric_limits<double>::quiet_NaN();
+  return std::chrono::duration<double>(last_warmup_ - start_).count();
+}
+
+double ChainCsvStream::sampling_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (sampling_steps_ == 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto from = warmup_steps_ > 0 ? last_warmup_ : start_;
+  return std::chrono::duration<double>(last_sampling_ - from).count();
+}
+
+CsvStream::CsvStream(CsvStreamOptions options) : options_(std::move(options)) {
+  if (options_.thin == 0) options_.thin = 1;
+  if (options_.flush_every == 0) options_.flush_every = 1;
+  for (std::size_t c = 0; c < options_.num_chains; ++c)
+    chains_.push_back(std::make_unique<ChainCsvStream>(options_, c));
+}
+
+absl::Status CsvStream::status() const {
+  for (const auto& c : chains_)
+    if (auto s = c->status(); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> CsvStream::partial_paths() const {
+  std::vector<std::string> out;
+  for (const auto& c : chains_) out.push_back(c->partial_path());
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> CsvStream::finish(RunData run) {
+  for (auto& c : chains_) c->close();
+  const absl::Status streamed = status();
+  if (auto s = validate(run); !s.ok()) return s;
+  const std::size_t m = run.num_chains();
+  // Timing from the stream's clock, per chain row (by chain id when given).
+  auto chain_of = [&](std::size_t row) -> std::size_t {
+    return run.chain_ids.empty() ? row : static_cast<std::size_t>(run.chain_ids[row] - 1);
+  };
+  if (run.warmup_seconds.empty() || run.sampling_seconds.empty()) {
+    run.warmup_seconds.assign(m, 0.0);
+    run.sampling_seconds.assign(m, 0.0);
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::size_t c = chain_of(r);
+      if (c >= chains_.size()) continue;
+      const double w = chains_[c]->warmup_seconds(), s = chains_[c]->sampling_seconds();
+      run.warmup_seconds[r] = std::isnan(w) ? 0.0 : w;
+      run.sampling_seconds[r] = std::isnan(s) ? 0.0 : s;
+    }
+  }
+  std::vector<std::string> paths;
+  for (std::size_t r = 0; r < m; ++r) {
+    std::string path = absl::StrCat(options_.prefix, "_", chain_of(r) + 1, ".csv");
+    if (auto s = write_stan_csv_file(run, r, path); !s.ok()) return s;
+    paths.push_back(std::move(path));
+  }
+  if (!streamed.ok()) return streamed;
+  for (const auto& c : chains_) std::remove(c->partial_path().c_str());
+  return paths;
+}
+
+}  // namespace nutshell::io
