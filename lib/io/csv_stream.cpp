@@ -162,12 +162,26 @@ std::vector<std::string> CsvStream::partial_paths() const {
 absl::StatusOr<std::vector<std::string>> CsvStream::finish(RunData run) {
   for (auto& c : chains_) c->close();
   const absl::Status streamed = status();
-  if (auto s = validate(run); !s.ok()) return s;
   const std::size_t m = run.num_chains();
   // Timing from the stream's clock, per chain row (by chain id when given).
   auto chain_of = [&](std::size_t row) -> std::size_t {
     return run.chain_ids.empty() ? row : static_cast<std::size_t>(run.chain_ids[row] - 1);
   };
+  // The warmup draws were streamed but a driver's result need not keep
+  // them: take them back from the partial files.
+  if (options_.save_warmup && run.num_warmup_draws() == 0 && streamed.ok()) {
+    std::vector<std::string> partials;
+    for (std::size_t r = 0; r < m; ++r)
+      if (chain_of(r) < chains_.size()) partials.push_back(chains_[chain_of(r)]->partial_path());
+    auto back = read_stan_csv(partials, ReadOptions{.allow_incomplete = true});
+    if (!back.ok()) return back.status();
+    if (back->run.num_warmup_draws() > 0 && back->run.draws.shape(2) == run.flat_size() &&
+        back->run.num_chains() == m) {
+      run.warmup_draws = std::move(back->run.warmup_draws);
+      run.warmup_stats = std::move(back->run.warmup_stats);
+    }
+  }
+  if (auto s = validate(run); !s.ok()) return s;
   if (run.warmup_seconds.empty() || run.sampling_seconds.empty()) {
     run.warmup_seconds.assign(m, 0.0);
     run.sampling_seconds.assign(m, 0.0);
