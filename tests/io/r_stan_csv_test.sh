@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# rstan reads nutshell's Stan CSV, and posterior's summary of it equals
+# nutshell's. Without R this test FAILS: `bash tools/install_deps.sh`
+# installs r-cran-rstan and r-cran-posterior.
+set -euo pipefail
+write_run="$1"
+check="$2"
+if ! command -v Rscript >/dev/null 2>&1; then
+  echo "FAIL: Rscript not found; run 'bash tools/install_deps.sh' (r-cran-rstan, r-cran-posterior)" >&2
+  exit 1
+fi
+if ! Rscript -e 'suppressPackageStartupMessages({library(rstan); library(posterior)})' >/dev/null 2>&1; then
+  echo "FAIL: R packages rstan/posterior missing; run 'bash tools/install_deps.sh'" >&2
+  exit 1
+fi
+out="${TEST_TMPDIR:-$(mktemp -d)}/r_check"
+rm -rf "$out" && mkdir -p "$out"
+"$write_run" "$out"
+Rscript "$check" "$out"
