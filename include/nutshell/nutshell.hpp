@@ -69,3 +69,4 @@
 #include "nutshell/io/info_stats.hpp"
 #include "nutshell/io/run_data.hpp"
 #include "nutshell/io/stan_csv.hpp"
+#include "nutshell/io/netcdf.hpp"

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "nutshell/diagnostics/summary.hpp"
+#include "nutshell/io/csv_stream.hpp"
 #include "nutshell/io/from_draws.hpp"
 #include "nutshell/io/stan_csv.hpp"
 #include "nutshell/run/sample.hpp"
@@ -41,12 +42,30 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
+  // L is 2x2 but only 2 coordinates are sampled for it: fill the other
+  // two from them, so the matrix's Stan order (L.1.1, L.2.1, ...) matters.
+  auto constrain = [](std::span<const double> u, std::span<double> out) {
+    for (std::size_t j = 0; j < 5; ++j) out[j] = u[j];
+    out[5] = u[3] * u[4];
+    out[6] = std::exp(0.1 * u[4]);
+  };
   nutshell::SampleOptions o;
   o.num_chains = 4;
   o.num_warmup = 200;
   o.num_samples = 300;
   o.progress_bar = false;
-  auto draws = nutshell::sample(nutshell::make_key(11), gaussian, Vec(xt::zeros<double>({5})), o);
+  nutshell::io::CsvStreamOptions so;
+  so.prefix = dir + "/run";
+  so.num_chains = o.num_chains;
+  so.model_name = "gaussian";
+  so.parameters = {{"a", {}}, {"v", {2}}, {"L", {2, 2}}};
+  so.constrain = constrain;
+  so.num_warmup = o.num_warmup;
+  so.num_samples = o.num_samples;
+  so.seed = 11;
+  so.save_warmup = true;
+  nutshell::io::CsvStream stream(so);
+  auto draws = nutshell::sample(nutshell::make_key(11), gaussian, Vec(xt::zeros<double>({5})), o, stream);
   if (!draws.ok() || !draws->status.ok()) {
     std::cerr << "sampling failed\n";
     return 1;
@@ -57,23 +76,24 @@ int main(int argc, char** argv) {
   info.num_warmup = o.num_warmup;
   info.num_samples = o.num_samples;
   info.seed = 11;
-  // L is 2x2 but only 2 coordinates are sampled for it: fill the other
-  // two from them, so the matrix's Stan order (L.1.1, L.2.1, ...) matters.
-  info.constrain = [](std::span<const double> u, std::span<double> out) {
-    for (std::size_t j = 0; j < 5; ++j) out[j] = u[j];
-    out[5] = u[3] * u[4];
-    out[6] = std::exp(0.1 * u[4]);
-  };
+  info.constrain = constrain;
   auto run = nutshell::io::from_draws(*draws, info);
   if (!run.ok()) {
     std::cerr << run.status() << "\n";
     return 1;
   }
-  auto paths = nutshell::io::write_stan_csv_files(*run, dir + "/run");
+  auto paths = stream.finish(*run);
   if (!paths.ok()) {
     std::cerr << paths.status() << "\n";
     return 1;
   }
+  // From here on, the run as read back from the files (warmup included).
+  auto back = nutshell::io::read_stan_csv(*paths);
+  if (!back.ok()) {
+    std::cerr << back.status() << "\n";
+    return 1;
+  }
+  run = std::move(back->run);
   // nutshell's summary, in Stan's column order under rstan's names.
   std::vector<std::string> stan;
   const auto order = nutshell::io::detail::stan_column_order(run->parameters, &stan);
