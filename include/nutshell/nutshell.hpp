@@ -70,3 +70,4 @@
 #include "nutshell/io/run_data.hpp"
 #include "nutshell/io/stan_csv.hpp"
 #include "nutshell/io/netcdf.hpp"
+#include "nutshell/io/report.hpp"
