@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/core/key.hpp"
@@ -164,6 +165,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << *summary << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report (draws only:
+  // the Gibbs sweep keeps no per-draw sampler statistics here).
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    auto run = examples::plain_run(draws, {{"lambda_1", {}}, {"lambda_2", {}}, {"tau", {}}}, "change_point",
+                                   "mixed", static_cast<std::size_t>(warmup));
+    if (examples::write_outputs(run, output, "change_point") != 0) return 1;
+  }
 
   // -------------------------------------------------------------------------
   // 6. The posterior of the switch year.

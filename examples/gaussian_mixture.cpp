@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/core/key.hpp"
@@ -197,6 +198,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << *summary << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report (draws only).
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    const std::size_t k = static_cast<std::size_t>(K);
+    auto run = examples::plain_run(draws, {{"mu", {k}}, {"sigma", {k}}, {"w", {k}}}, "gaussian_mixture", "mixed",
+                                   static_cast<std::size_t>(warmup));
+    if (examples::write_outputs(run, output, "gaussian_mixture") != 0) return 1;
+  }
   bool ok = true;
   std::printf("%-8s %7s %7s %7s\n", "", "true", "mean", "sd");
   for (int j = 0; j < 3 * K; ++j) {
