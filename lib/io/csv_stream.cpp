@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <limits>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -14,6 +16,81 @@ namespace {
 std::vector<Parameter> stream_parameters(const CsvStreamOptions& o, std::size_t dim) {
   return o.parameters.empty() ? scalar_parameters(dim) : o.parameters;
 }
+// The complete file of run row `r` built from its partial file's rows, so
+// no number is formatted twice: the header, adaptation and timing blocks
+// come from `run`, the rows from the partial file, with the unknown
+// stepsize__ (nan) replaced by the adapted step size. False when the
+// partial file does not hold exactly what `run` says (other columns, too
+// few draws, another lp__), and the caller writes from `run` instead.
+bool complete_from_partial(const RunData& run, std::size_t r, const std::string& partial, const std::string& path,
+                           bool save_warmup, std::string& out) {
+  std::FILE* f = std::fopen(partial.c_str(), "rb");
+  if (!f) return false;
+  std::string text;
+  char buf[1 << 16];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  const bool read_ok = !std::ferror(f);
+  std::fclose(f);
+  if (!read_ok || text.empty() || text.back() != '\n') return false;
+  const std::string columns = detail::column_line(run);
+  std::vector<std::string_view> warmup, sampling;
+  bool seen_columns = false, in_sampling = false;
+  std::size_t step_field = std::string::npos;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = text.find('\n', pos);
+    std::string_view line(text.data() + pos, end - pos + 1);  // with its newline
+    pos = end + 1;
+    if (line[0] == '#') {
+      if (seen_columns && line.starts_with("# Adaptation terminated")) in_sampling = true;
+      continue;
+    }
+    if (!seen_columns) {
+      if (line != columns) return false;
+      seen_columns = true;
+      const auto at = columns.find("stepsize__");
+      if (at != std::string::npos) step_field = static_cast<std::size_t>(std::count(columns.begin(), columns.begin() + at, ','));
+      continue;
+    }
+    (in_sampling ? sampling : warmup).push_back(line);
+  }
+  if (!seen_columns || sampling.size() < run.num_draws()) return false;
+  const SampleStat* lp = run.stat("lp");
+  std::string number;
+  for (std::size_t i = 0; lp && i < run.num_draws(); ++i) {
+    number.clear();
+    detail::append_number(number, lp->values(r, i));
+    if (sampling[i].substr(0, sampling[i].find(',')) != number) return false;
+  }
+  const ChainAdaptation a = run.adaptation.empty() ? ChainAdaptation{} : run.adaptation[r];
+  std::string step;
+  detail::append_number(step, a.step_size);
+  out.clear();
+  out.reserve(text.size() + 4096);
+  const bool with_warmup = save_warmup && !warmup.empty();
+  out += detail::header_text(run, r, std::filesystem::path(path).filename().string(), with_warmup);
+  out += columns;
+  if (with_warmup)
+    for (auto w : warmup) out += w;
+  out += detail::adaptation_text(a);
+  for (std::size_t i = 0; i < run.num_draws(); ++i) {
+    std::string_view row = sampling[i];
+    if (step_field != std::string::npos) {
+      std::size_t b = 0;
+      for (std::size_t k = 0; k < step_field; ++k) b = row.find(',', b) + 1;
+      const std::size_t e = row.find(',', b);
+      if (row.substr(b, e - b) == "nan") {
+        out += row.substr(0, b);
+        out += step;
+        out += row.substr(e);
+        continue;
+      }
+    }
+    out += row;
+  }
+  out += detail::timing_text(run.warmup_seconds[r], run.sampling_seconds[r]);
+  return true;
+}
+
 }  // namespace
 
 ChainCsvStream::ChainCsvStream(const CsvStreamOptions& options, std::size_t chain)
@@ -60,20 +137,27 @@ void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
                     "\n# inference_library = nutshell\n",
                     "# partial = 1 (written while sampling; the complete file replaces it)\n");
     // The columns: lp__ and the sampler columns Info carries, stepsize__
-    // always (nan until finish() knows it), then the parameters.
+    // always (nan until finish() knows it), then the parameters. The plan
+    // (which stat goes where) is made once, so a draw costs only its
+    // numbers.
+    bool has_step = false;
+    for (const auto& s : stat_names) has_step = has_step || s == "step_size";
     bool first = true;
     auto col = [&](const std::string& c) {
       if (!first) line_ += ",";
       line_ += c;
       first = false;
     };
-    bool has_step = false;
-    for (const auto& s : stat_names) has_step = has_step || s == "step_size";
-    for (const auto& s : stat_names) {
-      const std::string c = stan_stat_column(s);
+    plan_.clear();
+    for (std::size_t k = 0; k < stat_names.size(); ++k) {
+      const std::string c = stan_stat_column(stat_names[k]);
       if (c.empty()) continue;
       col(c);
-      if (s == "acceptance_rate" && !has_step) col("stepsize__");
+      plan_.push_back(static_cast<int>(k));
+      if (stat_names[k] == "acceptance_rate" && !has_step) {
+        col("stepsize__");
+        plan_.push_back(-1);
+      }
     }
     for (const auto& n : names) col(n);
     line_ += "\n";
@@ -82,15 +166,12 @@ void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
     in_sampling_ = true;
     line_ += "# Adaptation terminated\n";
   }
-  bool has_step = false;
-  for (const auto& s : stat_names) has_step = has_step || s == "step_size";
   bool first = true;
-  for (std::size_t k = 0; k < stat_names.size(); ++k) {
-    if (stan_stat_column(stat_names[k]).empty()) continue;
+  for (int k : plan_) {
     if (!first) line_ += ",";
     first = false;
-    detail::append_number(line_, stats[k]);
-    if (stat_names[k] == "acceptance_rate" && !has_step) line_ += ",nan";
+    if (k < 0) line_ += "nan";
+    else detail::append_number(line_, stats[k]);
   }
   if (options_.constrain) {
     options_.constrain(u, std::span<double>(constrained_));
@@ -167,6 +248,34 @@ absl::StatusOr<std::vector<std::string>> CsvStream::finish(RunData run) {
   auto chain_of = [&](std::size_t row) -> std::size_t {
     return run.chain_ids.empty() ? row : static_cast<std::size_t>(run.chain_ids[row] - 1);
   };
+  if (run.warmup_seconds.empty() || run.sampling_seconds.empty()) {
+    run.warmup_seconds.assign(m, 0.0);
+    run.sampling_seconds.assign(m, 0.0);
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::size_t c = chain_of(r);
+      if (c >= chains_.size()) continue;
+      const double w = chains_[c]->warmup_seconds(), s = chains_[c]->sampling_seconds();
+      run.warmup_seconds[r] = std::isnan(w) ? 0.0 : w;
+      run.sampling_seconds[r] = std::isnan(s) ? 0.0 : s;
+    }
+  }
+  // Fast path: each complete file from its partial file's rows.
+  if (streamed.ok() && validate(run).ok()) {
+    std::vector<std::string> contents(m), paths;
+    bool all = true;
+    for (std::size_t r = 0; r < m && all; ++r) {
+      const std::size_t c = chain_of(r);
+      paths.push_back(absl::StrCat(options_.prefix, "_", c + 1, ".csv"));
+      all = c < chains_.size() && complete_from_partial(run, r, chains_[c]->partial_path(), paths.back(),
+                                                         options_.save_warmup, contents[r]);
+    }
+    if (all) {
+      for (std::size_t r = 0; r < m; ++r)
+        if (auto s = detail::write_file_atomically(paths[r], contents[r]); !s.ok()) return s;
+      for (const auto& c : chains_) std::remove(c->partial_path().c_str());
+      return paths;
+    }
+  }
   // The warmup draws were streamed but a driver's result need not keep
   // them: take them back from the partial files.
   if (options_.save_warmup && run.num_warmup_draws() == 0 && streamed.ok()) {
@@ -182,17 +291,6 @@ absl::StatusOr<std::vector<std::string>> CsvStream::finish(RunData run) {
     }
   }
   if (auto s = validate(run); !s.ok()) return s;
-  if (run.warmup_seconds.empty() || run.sampling_seconds.empty()) {
-    run.warmup_seconds.assign(m, 0.0);
-    run.sampling_seconds.assign(m, 0.0);
-    for (std::size_t r = 0; r < m; ++r) {
-      const std::size_t c = chain_of(r);
-      if (c >= chains_.size()) continue;
-      const double w = chains_[c]->warmup_seconds(), s = chains_[c]->sampling_seconds();
-      run.warmup_seconds[r] = std::isnan(w) ? 0.0 : w;
-      run.sampling_seconds[r] = std::isnan(s) ? 0.0 : s;
-    }
-  }
   std::vector<std::string> paths;
   for (std::size_t r = 0; r < m; ++r) {
     std::string path = absl::StrCat(options_.prefix, "_", chain_of(r) + 1, ".csv");

@@ -1,6 +1,9 @@
 #include "nutshell/io/netcdf.hpp"
 
 #include <netcdf>
+#include <netcdf_mem.h>
+
+#include <cstdlib>
 
 #include <cerrno>
 #include <cstdint>
@@ -10,13 +13,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "nutshell/io/stan_csv.hpp"
 
 namespace nutshell::io {
 
 namespace {
 
 using netCDF::NcDim;
-using netCDF::NcFile;
 using netCDF::NcGroup;
 using netCDF::NcVar;
 
@@ -91,48 +94,48 @@ void write_stats_group(const NcGroup& g, const std::vector<SampleStat>& stats, s
 
 absl::Status write_netcdf(const RunData& run, const std::string& path) {
   if (auto s = validate(run); !s.ok()) return s;
-  const std::string tmp = path + ".tmp";
-  // netCDF reports a bad path through an exception whose text lacks the
-  // OS reason; probe the path first for a clear message.
-  if (std::FILE* probe = std::fopen(tmp.c_str(), "wb")) {
-    std::fclose(probe);
-  } else {
-    return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
-  }
+  // The file is built in memory (netCDF's in-memory mode) and written with
+  // stdio: so a full disk or a bad path is an ordinary write error here,
+  // never a half-closed HDF5 file (which HDF5 then trips over at exit).
+  int ncid = -1;
+  if (int rc = nc_create_mem(path.c_str(), NC_NETCDF4, 1 << 20, &ncid); rc != NC_NOERR)
+    return absl::InternalError(absl::StrCat("netCDF: ", nc_strerror(rc)));
   try {
     const std::string created = utc_now();
-    {
-      NcFile f(tmp, NcFile::replace, NcFile::nc4);
-      put_common_attributes(f, run, created);
-      f.putAtt("model_name", run.model_name);
-      f.putAtt("algorithm", run.algorithm);
-      f.putAtt("engine", run.engine);
-      const std::size_t m = run.num_chains();
-      NcGroup post = f.addGroup("posterior");
-      put_common_attributes(post, run, created);
-      write_draws_group(post, run, run.draws);
-      NcGroup stats = f.addGroup("sample_stats");
-      put_common_attributes(stats, run, created);
-      write_stats_group(stats, run.stats, m, run.num_draws());
-      if (run.num_warmup_draws() > 0) {
-        NcGroup wp = f.addGroup("warmup_posterior");
-        put_common_attributes(wp, run, created);
-        write_draws_group(wp, run, run.warmup_draws);
-        NcGroup ws = f.addGroup("warmup_sample_stats");
-        put_common_attributes(ws, run, created);
-        write_stats_group(ws, run.warmup_stats, m, run.num_warmup_draws());
-      }
-      f.close();
+    NcGroup f(ncid);
+    put_common_attributes(f, run, created);
+    f.putAtt("model_name", run.model_name);
+    f.putAtt("algorithm", run.algorithm);
+    f.putAtt("engine", run.engine);
+    const std::size_t m = run.num_chains();
+    NcGroup post = f.addGroup("posterior");
+    put_common_attributes(post, run, created);
+    write_draws_group(post, run, run.draws);
+    NcGroup stats = f.addGroup("sample_stats");
+    put_common_attributes(stats, run, created);
+    write_stats_group(stats, run.stats, m, run.num_draws());
+    if (run.num_warmup_draws() > 0) {
+      NcGroup wp = f.addGroup("warmup_posterior");
+      put_common_attributes(wp, run, created);
+      write_draws_group(wp, run, run.warmup_draws);
+      NcGroup ws = f.addGroup("warmup_sample_stats");
+      put_common_attributes(ws, run, created);
+      write_stats_group(ws, run.warmup_stats, m, run.num_warmup_draws());
     }
   } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    return absl::ResourceExhaustedError(absl::StrCat("writing netCDF ", tmp, ": ", e.what()));
+    NC_memio discard{};
+    nc_close_memio(ncid, &discard);
+    std::free(discard.memory);
+    return absl::InternalError(absl::StrCat("building netCDF for ", path, ": ", e.what()));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::PermissionDeniedError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ", std::strerror(errno)));
+  NC_memio memio{};
+  if (int rc = nc_close_memio(ncid, &memio); rc != NC_NOERR) {
+    std::free(memio.memory);
+    return absl::InternalError(absl::StrCat("netCDF: ", nc_strerror(rc)));
   }
-  return absl::OkStatus();
+  std::string bytes(static_cast<const char*>(memio.memory), memio.size);
+  std::free(memio.memory);
+  return detail::write_file_atomically(path, bytes);
 }
 
 }  // namespace nutshell::io

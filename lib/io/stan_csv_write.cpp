@@ -62,8 +62,7 @@ void append_row(std::string& out, const std::vector<std::pair<std::string, const
   out.push_back('\n');
 }
 
-std::string header(const RunData& run, std::size_t chain, const std::string& file_name) {
-  const bool save_warmup = run.num_warmup_draws() > 0;
+std::string header(const RunData& run, std::size_t chain, const std::string& file_name, bool save_warmup) {
   const bool adapted = !run.adaptation.empty() && std::isfinite(run.adaptation[chain].step_size);
   const std::uint64_t id = run.chain_ids.empty() ? chain + 1 : run.chain_ids[chain];
   std::string h;
@@ -160,6 +159,49 @@ std::vector<std::size_t> stan_column_order(const std::vector<Parameter>& paramet
   return order;
 }
 
+std::string header_text(const RunData& run, std::size_t chain, const std::string& file_name, bool save_warmup) {
+  return header(run, chain, file_name, save_warmup);
+}
+
+std::string column_line(const RunData& run) {
+  std::vector<std::string> names;
+  stan_column_order(run.parameters, &names);
+  std::string line;
+  bool first = true;
+  for (const auto& [name, s] : stat_columns(run, run.stats)) {
+    line += first ? "" : ",";
+    line += name;
+    first = false;
+  }
+  for (const auto& n : names) {
+    line += first ? "" : ",";
+    line += n;
+    first = false;
+  }
+  return line + "\n";
+}
+
+std::string adaptation_text(const ChainAdaptation& a) {
+  return std::isfinite(a.step_size) ? adaptation_block(a) : "";
+}
+
+std::string timing_text(double warmup_seconds, double sampling_seconds) {
+  return timing_block(warmup_seconds, sampling_seconds);
+}
+
+absl::Status write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
+  absl::Status s = write_all(f, content, tmp);
+  if (std::fclose(f) != 0 && s.ok())
+    s = absl::ResourceExhaustedError(absl::StrCat("writing ", tmp, ": ", std::strerror(errno)));
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    s = absl::PermissionDeniedError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ", std::strerror(errno)));
+  if (!s.ok()) std::remove(tmp.c_str());
+  return s;
+}
+
 absl::Status write_all(std::FILE* out, const std::string& text, const std::string& what) {
   errno = 0;
   if (!text.empty() && std::fwrite(text.data(), 1, text.size(), out) != text.size())
@@ -194,19 +236,8 @@ absl::Status write_stan_csv(const RunData& run, std::size_t chain, std::FILE* ou
   std::vector<std::string> names;
   const auto order = detail::stan_column_order(run.parameters, &names);
   const auto cols = stat_columns(run, run.stats);
-  std::string buf = header(run, chain, file_name);
-  bool first = true;
-  for (const auto& [name, s] : cols) {
-    buf += first ? "" : ",";
-    buf += name;
-    first = false;
-  }
-  for (const auto& n : names) {
-    buf += first ? "" : ",";
-    buf += n;
-    first = false;
-  }
-  buf += "\n";
+  std::string buf = header(run, chain, file_name, run.num_warmup_draws() > 0);
+  buf += detail::column_line(run);
   // Warmup rows come before the adaptation block, with the same columns
   // (a warmup stat missing from the run is written as 0 / lp 0).
   if (run.num_warmup_draws() > 0) {

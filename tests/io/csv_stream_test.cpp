@@ -106,6 +106,29 @@ TEST(CsvStream, CompleteFilesEqualTheRunAndAKilledRunIsReadable) {
     for (std::size_t j = 0; j < 3; ++j) ASSERT_EQ(killed->run.draws(0, i, j), run->draws(0, i, j));
 }
 
+TEST(CsvStream, ARunOtherThanTheStreamedOneIsWrittenFromTheRun) {
+  // finish() reuses the partial files' rows only when they are the run's;
+  // given other draws (here: lp changed), it writes the run it is given.
+  const auto dir = testing::temp_dir("stream_other");
+  SampleOptions o = small_options();
+  CsvStream stream(stream_options(dir + "/g", o));
+  auto draws = sample(make_key(6), gaussian, Vec{0.5, -0.5, 1.0}, o, stream);
+  ASSERT_TRUE(draws.ok());
+  RunInfo info;
+  info.parameters = {{"a", {}}, {"v", {2}}};
+  auto run = from_draws(*draws, info);
+  ASSERT_TRUE(run.ok());
+  auto* lp = const_cast<SampleStat*>(run->stat("lp"));
+  lp->values(1, 5) += 1.0;
+  auto paths = stream.finish(*run);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  auto back = read_stan_csv(*paths);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->run.stat("lp")->values, lp->values);
+  EXPECT_EQ(back->run.draws, run->draws);
+  EXPECT_EQ(back->run.num_warmup_draws(), 50u);  // recovered from the partial files
+}
+
 TEST(CsvStream, UnwritablePrefixIsReportedAndTheRunGoesOn) {
   const SampleOptions o = small_options();
   CsvStream stream(stream_options("/nonexistent-dir/g", o));

@@ -47,7 +47,7 @@ TEST(NetCdf, BadPathAndFullDiskAreErrors) {
   RunData big = testing::make_run(4, 2000);
   s = with_file_limit(8192, [&] { return write_netcdf(big, dir + "/big.nc"); });
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("writing netCDF"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("writing"), std::string::npos) << s;
   EXPECT_FALSE(std::filesystem::exists(dir + "/big.nc"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/big.nc.tmp"));
   run.parameters.pop_back();

@@ -90,6 +90,7 @@ class ChainCsvStream {
   std::string line_;
   std::vector<double> constrained_;
   std::vector<std::size_t> order_;
+  std::vector<int> plan_;  ///< per stat column: index into the stats, -1 for a nan stepsize__
   std::size_t unflushed_ = 0;
   bool in_sampling_ = false;
   std::uint64_t warmup_steps_ = 0, sampling_steps_ = 0;

@@ -87,6 +87,17 @@ void append_number(std::string& out, double v);
 /// flat index into a draw.
 std::vector<std::size_t> stan_column_order(const std::vector<Parameter>& parameters,
                                            std::vector<std::string>* names);
+/// The comment header CmdStan writes before the column line.
+std::string header_text(const RunData& run, std::size_t chain, const std::string& file_name, bool save_warmup);
+/// The column line (`lp__,accept_stat__,...,theta.1,...` and a newline).
+std::string column_line(const RunData& run);
+/// The adaptation block ("" when the step size is unknown).
+std::string adaptation_text(const ChainAdaptation& adaptation);
+/// The timing block that ends a complete file.
+std::string timing_text(double warmup_seconds, double sampling_seconds);
+/// Writes `content` to `path.tmp`, then renames it to `path`; on error
+/// removes the temporary file.
+absl::Status write_file_atomically(const std::string& path, const std::string& content);
 /// Writes `text` to `out` and flushes; the stream's error as a Status.
 absl::Status write_all(std::FILE* out, const std::string& text, const std::string& what);
 }  // namespace detail
