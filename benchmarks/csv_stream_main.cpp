@@ -1,11 +1,12 @@
-// How much the streaming Stan CSV writer costs a run: gauss_100 (100
-// independent Gaussians, a density that costs almost nothing, so the
-// writer's share is the largest it gets), NUTS, 4 chains of 1000 warmup +
-// 1000 draws, with an io::CsvStream as the step callback. Every call to
+// How much the streaming Stan CSV writer costs a run of a 100-dimensional
+// model: gp_student_t_100 (a GP regression, a density as costly as real
+// models are) or gauss_100 (100 independent Gaussians, a density that
+// costs almost nothing, so the writer's share is the largest it gets).
+// NUTS, 4 chains of 1000 warmup + 1000 draws, with an io::CsvStream as the step callback. Every call to
 // the stream during sampling is timed, as is finish() (the complete
 // files); both are compared with the chains' sampling time.
 //
-//   bazel run //benchmarks:csv_stream -- [--flush-every N] [--dir DIR]
+//   bazel run //benchmarks:csv_stream -- [--model gauss_100|gp_student_t_100] [--flush-every N] [--dir DIR]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,15 +18,30 @@
 #include "nutshell/io/from_draws.hpp"
 #include "nutshell/run/sample.hpp"
 #include "tests/posteriors/gauss_100.hpp"
+#include "tests/posteriors/gp_student_t_100.hpp"
+
+template <class Model>
+int run_benchmark(const std::string& name, std::size_t flush_every, const std::string& dir);
 
 int main(int argc, char** argv) {
   std::size_t flush_every = 1;
+  std::string model = "gauss_100";
   std::string dir = std::filesystem::temp_directory_path() / "nutshell_csv_stream_bench";
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--flush-every") flush_every = std::strtoul(argv[i + 1], nullptr, 10);
     if (std::string(argv[i]) == "--dir") dir = argv[i + 1];
+    if (std::string(argv[i]) == "--model") model = argv[i + 1];
   }
-  auto model = nutshell::posteriors::Gauss100::load();
+  if (model == "gauss_100") return run_benchmark<nutshell::posteriors::Gauss100>(model, flush_every, dir);
+  if (model == "gp_student_t_100")
+    return run_benchmark<nutshell::posteriors::GpStudentT100>(model, flush_every, dir);
+  std::fprintf(stderr, "unknown --model %s (gauss_100, gp_student_t_100)\n", model.c_str());
+  return 2;
+}
+
+template <class Model>
+int run_benchmark(const std::string& name, std::size_t flush_every, const std::string& dir) {
+  auto model = Model::load();
   if (!model.ok()) {
     std::fprintf(stderr, "%s\n", std::string(model.status().message()).c_str());
     return 1;
@@ -37,9 +53,9 @@ int main(int argc, char** argv) {
   o.num_samples = 1000;
   o.progress_bar = false;
   nutshell::io::CsvStreamOptions so;
-  so.prefix = dir + "/gauss_100";
+  so.prefix = dir + "/" + name;
   so.num_chains = o.num_chains;
-  so.model_name = "gauss_100";
+  so.model_name = name;
   so.num_warmup = o.num_warmup;
   so.num_samples = o.num_samples;
   so.flush_every = flush_every;
@@ -64,7 +80,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   nutshell::io::RunInfo info;
-  info.model_name = "gauss_100";
+  info.model_name = name;
   info.num_warmup = o.num_warmup;
   info.num_samples = o.num_samples;
   auto run = nutshell::io::from_draws(*draws, info);
@@ -83,7 +99,8 @@ int main(int argc, char** argv) {
     writing += write_seconds[c];
     std::printf("%5zu  %10.4f  %14.5f  %5.2f%%\n", c + 1, s, write_seconds[c], 100.0 * write_seconds[c] / s);
   }
-  std::printf("flush every %zu draw(s); %zu draws x %zu dims per chain\n", flush_every, run->num_draws(),
+  std::printf("%s, flush every %zu draw(s); %zu draws x %zu dims per chain\n", name.c_str(), flush_every,
+              run->num_draws(),
               run->flat_size());
   std::printf("streaming: %.5f s of %.4f s sampling (summed over chains) = %.2f%%\n", writing, sampling,
               100.0 * writing / sampling);
