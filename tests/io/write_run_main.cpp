@@ -18,6 +18,7 @@
 #include "nutshell/io/from_draws.hpp"
 #include "nutshell/io/stan_csv.hpp"
 #include "nutshell/run/sample.hpp"
+#include "tests/io/summary_csv.hpp"
 #include "tests/io/write_run_extra.hpp"
 
 using nutshell::Vec;
@@ -95,38 +96,6 @@ int main(int argc, char** argv) {
   }
   run = std::move(back->run);
   // nutshell's summary, in Stan's column order under rstan's names.
-  std::vector<std::string> stan;
-  const auto order = nutshell::io::detail::stan_column_order(run->parameters, &stan);
-  nutshell::diagnostics::Draws d =
-      nutshell::diagnostics::Draws::from_shape({run->num_chains(), run->num_draws(), order.size()});
-  for (std::size_t c = 0; c < run->num_chains(); ++c)
-    for (std::size_t i = 0; i < run->num_draws(); ++i)
-      for (std::size_t k = 0; k < order.size(); ++k) d(c, i, k) = run->draws(c, i, order[k]);
-  std::vector<std::string> rnames;
-  for (std::string n : stan) {
-    auto dot = n.find('.');
-    if (dot != std::string::npos) {
-      n[dot] = '[';
-      for (char& ch : n)
-        if (ch == '.') ch = ',';
-      n += "]";
-    }
-    rnames.push_back(n);
-  }
-  auto summary = nutshell::diagnostics::summary(d, 0, rnames);
-  if (!summary.ok()) {
-    std::cerr << summary.status() << "\n";
-    return 1;
-  }
-  std::ofstream out(dir + "/summary.csv");
-  out << "variable,mean,sd,median,q5,q95,ess_bulk,ess_tail,rhat\n";
-  char buf[512];
-  for (const auto& r : summary->rows) {
-    std::snprintf(buf, sizeof buf, "\"%s\",%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", r.name.c_str(), r.mean,
-                  r.sd, r.median, r.q5, r.q95, r.ess_bulk, r.ess_tail, r.rhat);
-    out << buf;
-  }
-  out.close();
-  if (!out) return 1;
+  if (!write_summary_csv(*run, dir + "/summary.csv")) return 1;
   return write_run_extra(*run, dir);
 }
