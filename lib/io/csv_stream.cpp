@@ -106,9 +106,12 @@ void ChainCsvStream::fail(const std::string& what) {
   file_ = nullptr;
 }
 
-void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
-                           const std::vector<std::string>& stat_names, const double* stats) {
+void ChainCsvStream::tick(bool is_warmup) {
   std::lock_guard<std::mutex> lock(mutex_);
+  tick_locked(is_warmup);
+}
+
+void ChainCsvStream::tick_locked(bool is_warmup) {
   const auto now = std::chrono::steady_clock::now();
   if (is_warmup) {
     last_warmup_ = now;
@@ -117,6 +120,12 @@ void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
     last_sampling_ = now;
     ++sampling_steps_;
   }
+}
+
+void ChainCsvStream::write(bool is_warmup, std::span<const double> u,
+                           const std::vector<std::string>& stat_names, const double* stats) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  tick_locked(is_warmup);
   if (failed_) return;
   line_.clear();
   if (!file_) {

@@ -9,6 +9,7 @@
 
 #include "nutshell/io/from_draws.hpp"
 #include "nutshell/io/stan_csv.hpp"
+#include "nutshell/mcmc/mala.hpp"
 #include "nutshell/run/sample.hpp"
 #include "test_run.hpp"
 
@@ -129,6 +130,26 @@ TEST(CsvStream, ARunOtherThanTheStreamedOneIsWrittenFromTheRun) {
   EXPECT_EQ(back->run.num_warmup_draws(), 50u);  // recovered from the partial files
 }
 
+TEST(CsvStream, TimesWarmupEvenWhenNotSaved) {
+  const auto dir = testing::temp_dir("stream_timing");
+  SampleOptions o = small_options();
+  CsvStreamOptions so = stream_options(dir + "/g", o);
+  so.save_warmup = false;
+  CsvStream stream(so);
+  auto draws = sample(make_key(8), gaussian, Vec{0.5, -0.5, 1.0}, o, stream);
+  ASSERT_TRUE(draws.ok());
+  auto run = from_draws(*draws, RunInfo{.parameters = {{"a", {}}, {"v", {2}}}});
+  ASSERT_TRUE(run.ok());
+  auto paths = stream.finish(*run);
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  auto back = read_stan_csv(*paths);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->run.num_warmup_draws(), 0u);
+  EXPECT_GT(back->run.warmup_seconds[0], 0.0);
+  EXPECT_GT(back->run.sampling_seconds[0], 0.0);
+  EXPECT_EQ(back->config.at("save_warmup"), "0");
+}
+
 TEST(CsvStream, UnwritablePrefixIsReportedAndTheRunGoesOn) {
   const SampleOptions o = small_options();
   CsvStream stream(stream_options("/nonexistent-dir/g", o));
@@ -171,6 +192,27 @@ TEST(FromDraws, MapsStatsAndAdaptation) {
   EXPECT_EQ(run->adaptation[0].inverse_metric_dense.size(), 9u);
   EXPECT_EQ(run->chain_ids, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(num_divergent(*run), draws->num_divergent);
+}
+
+TEST(FromDraws, OtherKernelsWriteTheColumnsThatApply) {
+  // MALA has an acceptance rate, a step size and divergences, but no tree
+  // depth, leapfrog count or energy.
+  SampleOptions o = small_options();
+  o.thinning = 1;
+  auto draws = sample(make_key(7), mala::Kernel{}, gaussian, Vec{0.5, -0.5, 1.0}, o);
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  auto run = from_draws(*draws, RunInfo{.model_name = "gaussian", .engine = "mala"});
+  ASSERT_TRUE(run.ok()) << run.status();
+  const auto dir = testing::temp_dir("mala");
+  auto paths = write_stan_csv_files(*run, dir + "/m");
+  ASSERT_TRUE(paths.ok()) << paths.status();
+  auto back = read_stan_csv(*paths);
+  ASSERT_TRUE(back.ok()) << back.status();
+  std::vector<std::string> names;
+  for (const auto& s : back->run.stats) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"lp", "acceptance_rate", "step_size", "diverging"}));
+  EXPECT_EQ(back->config.at("engine"), "mala");
+  EXPECT_EQ(back->run.draws, run->draws);
 }
 
 }  // namespace

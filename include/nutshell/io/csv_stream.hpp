@@ -70,6 +70,9 @@ class ChainCsvStream {
   /// writes nothing more.
   void write(bool is_warmup, std::span<const double> u, const std::vector<std::string>& stat_names,
              const double* stats);
+  /// Notes a step that writes nothing (thinned out, or unsaved warmup),
+  /// for the timing.
+  void tick(bool is_warmup);
   /// Closes the partial file (flushing it).
   void close();
   absl::Status status() const;
@@ -81,6 +84,7 @@ class ChainCsvStream {
 
  private:
   void fail(const std::string& what);
+  void tick_locked(bool is_warmup);
   const CsvStreamOptions& options_;
   std::size_t chain_;
   std::string path_;
@@ -110,8 +114,10 @@ class CsvStream {
   template <class State, class Info>
   Control operator()(const StepEvent<State, Info>& e) const {
     if (e.chain >= chains_.size()) return Control::kContinue;
-    if ((e.step + 1) % options_.thin != 0) return Control::kContinue;
-    if (e.is_warmup && !options_.save_warmup) return Control::kContinue;
+    if ((e.step + 1) % options_.thin != 0 || (e.is_warmup && !options_.save_warmup)) {
+      chains_[e.chain]->tick(e.is_warmup);  // the clock still runs
+      return Control::kContinue;
+    }
     thread_local std::vector<double> stats;
     static const std::vector<std::string> names = info_stat_names<State, Info>();
     stats.resize(names.size());
