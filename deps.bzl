@@ -111,6 +111,15 @@ cc_library(
     hdrs = ["include/lbfgs.h"],
     linkopts = ["-llbfgs"],
 )
+
+cc_library(
+    name = "netcdf",
+    hdrs = glob(
+        ["include/netcdf", "include/netcdf*.h", "include/nc*.h"],
+        exclude = ["include/ncurses*"],
+    ),
+    linkopts = ["-lnetcdf_c++4", "-lnetcdf"],
+)
 """
 
 def nutshell_deps():

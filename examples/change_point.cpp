@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/core/key.hpp"
@@ -143,6 +144,14 @@ int main(int argc, char** argv) {
   // The table (with the divergence count the library computed, and its
   // warnings, if any).
   std::cout << *draws->summary << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report of the kept
+  // quantities (draws only: a Gibbs sweep has no per-draw sampler statistics).
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    std::vector<nutshell::io::Parameter> columns;
+    for (const auto& n : draws->derived_names) columns.push_back({n, {}});
+    auto files = examples::plain_run(draws->derived, columns, "change_point", "mixed", options.num_warmup);
+    if (examples::write_outputs(files, output, "change_point") != 0) return 1;
+  }
 
   // -------------------------------------------------------------------------
   // 5. The posterior of the switch year, from the kept discrete blocks.

@@ -22,3 +22,14 @@ inline bool has_flag(int argc, char** argv, const std::string& name) {
 }
 
 }  // namespace examples
+
+namespace examples {
+
+/// The string after `name` on the command line, or `fallback`.
+inline std::string string_flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (name == argv[i]) return argv[i + 1];
+  return fallback;
+}
+
+}  // namespace examples

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/core/key.hpp"
@@ -178,6 +179,14 @@ int main(int argc, char** argv) {
   // 6. The summary (divergences counted by the library, warnings under it),
   // and the truth next to it.
   std::cout << *draws->summary << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report of the kept
+  // quantities (draws only: a Gibbs sweep has no per-draw sampler statistics).
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    std::vector<nutshell::io::Parameter> columns;
+    for (const auto& n : draws->derived_names) columns.push_back({n, {}});
+    auto files = examples::plain_run(draws->derived, columns, "gaussian_mixture", "mixed", options.num_warmup);
+    if (examples::write_outputs(files, output, "gaussian_mixture") != 0) return 1;
+  }
   const auto& rows = draws->summary->rows;  // mu, log_sigma, sigma, w
   bool ok = draws->status.ok();
   std::printf("%-8s %7s %7s %7s\n", "", "true", "mean", "sd");

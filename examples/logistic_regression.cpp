@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
+#include "nutshell/io/from_draws.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/sample.hpp"
@@ -103,6 +105,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << *draws->summary << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report.
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    nutshell::io::RunInfo info;
+    info.model_name = "logistic_regression";
+    info.parameters = {{"intercept", {}}, {"beta", {kTrueBeta.size() - 1}}};
+    info.num_warmup = options.num_warmup;
+    info.num_samples = options.num_samples;
+    auto run = nutshell::io::from_draws(*draws, info);
+    if (!run.ok()) {
+      std::cerr << run.status() << "\n";
+      return 1;
+    }
+    if (examples::write_outputs(*run, output, "logistic_regression") != 0) return 1;
+  }
 
   // -------------------------------------------------------------------------
   // 4. The adapted metric is (close to) the posterior covariance: its

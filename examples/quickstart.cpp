@@ -26,6 +26,8 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
+#include "nutshell/io/from_draws.hpp"
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/run/sample.hpp"
@@ -139,11 +141,33 @@ int main(int argc, char** argv) {
   nutshell::diagnostics::Draws positions;  // [chain, draw, dimension], unconstrained
   std::size_t num_divergent = 0;
   std::vector<double> step_sizes;
+  // --output DIR writes the run as Stan CSV, netCDF and an HTML report.
+  const std::string output = examples::string_flag(argc, argv, "--output", "");
   auto run = [&](auto&& logdensity) -> absl::Status {
     auto draws = nutshell::sample(nutshell::make_key(static_cast<std::uint64_t>(seed)), logdensity,
                                   *init, options);
     if (!draws.ok()) return draws.status();
     if (!draws->status.ok()) std::cerr << "warning: " << draws->status << "\n";
+    // With --output DIR: Stan CSV files, the ArviZ netCDF file and the HTML
+    // report of this run, with mu, tau and theta[8] on the constrained scale.
+    if (!output.empty()) {
+      nutshell::io::RunInfo info;
+      info.model_name = "eight_schools_noncentered";
+      info.parameters = {{"mu", {}}, {"tau", {}}, {"theta", {kSchools}}};
+      info.constrain = [](std::span<const double> u, std::span<double> out) {
+        const double mu = u[0], tau = std::exp(u[1]);
+        out[0] = mu;
+        out[1] = tau;
+        for (int j = 0; j < kSchools; ++j) out[2 + j] = mu + tau * u[2 + j];
+      };
+      info.seed = static_cast<std::uint64_t>(seed);
+      info.num_warmup = options.num_warmup;
+      info.num_samples = options.num_samples;
+      auto files = nutshell::io::from_draws(*draws, info);
+      if (!files.ok()) return files.status();
+      if (examples::write_outputs(*files, output, "eight_schools") != 0)
+        return absl::InternalError("writing the output files failed");
+    }
     positions = std::move(draws->positions);
     num_divergent = draws->num_divergent;
     for (const auto& p : draws->params) step_sizes.push_back(p.step_size);

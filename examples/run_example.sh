@@ -5,7 +5,10 @@
 set -uo pipefail
 binary=$1
 shift
-out=$("$binary" "$@" --check 2>&1)
+# "@TMP@" in an argument stands for the test's scratch directory.
+args=()
+for a in "$@"; do args+=("${a//@TMP@/${TEST_TMPDIR:-/tmp}}"); done
+out=$("$binary" "${args[@]}" --check 2>&1)
 rc=$?
 echo "$out"
 if [[ $rc -ne 0 ]]; then

@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "examples/cli.hpp"
+#include "examples/output.hpp"
+#include "nutshell/io/from_draws.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/mcmc/nuts.hpp"
@@ -143,6 +145,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!draws->status.ok()) std::cerr << "some walkers failed: " << draws->status << "\n";
+  // With --output DIR: Stan CSV, netCDF and the HTML report (positions as
+  // one matrix parameter x[particle, coordinate]; particle 0 is pinned at
+  // the origin, so rows are particles 2..n).
+  if (const auto output = examples::string_flag(argc, argv, "--output", ""); !output.empty()) {
+    nutshell::io::RunInfo info;
+    info.model_name = "lennard_jones";
+    info.parameters = {{"x", {draws->positions.shape(2) / 2, 2}}};
+    info.num_warmup = options.num_warmup;
+    info.num_samples = options.num_samples;
+    auto run = nutshell::io::from_draws(*draws, info);
+    if (!run.ok()) {
+      std::cerr << run.status() << "\n";
+      return 1;
+    }
+    if (examples::write_outputs(*run, output, "soft_matter") != 0) return 1;
+  }
 
   // -------------------------------------------------------------------------
   // 3. Observables. The sampler kept each draw's log density, -U/T, so the

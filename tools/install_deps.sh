@@ -9,6 +9,8 @@ packages=(
   libabsl-dev libgtest-dev libbenchmark-dev librandom123-dev nlohmann-json3-dev
   liblbfgs-dev
   clang libclang-rt-14-dev
+  libnetcdf-dev libnetcdf-c++4-dev python3-netcdf4 python3-xarray
+  r-cran-rstan r-cran-posterior chromium
 )
 missing=()
 for p in "${packages[@]}"; do
