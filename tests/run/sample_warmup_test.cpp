@@ -178,6 +178,7 @@ TEST(SampleWarmup, PathfinderInitChangesTheStartingPoints) {
         EXPECT_GT(r, 60.0) << "chain " << c;
       }
     }
+    EXPECT_EQ(d->pathfinder_evaluations > 0, pf);
     if (pf) {
       EXPECT_FALSE(xt::allclose(first[0], first[1]));
     }

@@ -154,8 +154,10 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");
-  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
-                  dim > 0 ? &shared : nullptr);
+  auto out = assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
+                      dim > 0 ? &shared : nullptr);
+  if (out.ok()) out->pathfinder_evaluations = pathfinder->num_evaluations;
+  return out;
 }
 }  // namespace detail
 

@@ -251,6 +251,9 @@ struct Draws {
   /// finite, warmup and sampling, over the kept rows: each rejected a
   /// proposal (a NUTS leaf) and the chain went on.
   std::uint64_t num_rejected_evaluations = 0;
+  /// Log density evaluations of Pathfinder's initialisation, for the whole
+  /// run (0 without SampleOptions::pathfinder_init; not in `accounting`).
+  std::uint64_t pathfinder_evaluations = 0;
   /// Per-row accounting: gradient evaluations, divergences, tree-depth
   /// saturations, rejections, adapted step size and metric, times.
   std::vector<ChainAccounting> accounting;
