@@ -148,7 +148,8 @@ TEST(SampleWarmup, LowRankAdaptsALowRankMetricOnACorrelatedGaussian) {
   o.warmup = Warmup::kFisherDiagonal;
   auto diag = sample(make_key(31), correlated_5d(), InitialPositions::uniform(5), o);
   ASSERT_TRUE(diag.ok()) << diag.status();
-  for (const auto& a : diag->accounting) EXPECT_EQ(a.inverse_mass_matrix.kind(), Metric::Kind::kDiagonal);
+  for (const auto& a : diag->accounting)
+    EXPECT_EQ(a.inverse_mass_matrix.kind(), Metric::Kind::kDiagonal);
 }
 
 // Every chain starts at (40, ..., 40); Pathfinder moves the starts to

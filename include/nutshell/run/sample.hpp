@@ -1,4 +1,4 @@
-// `sample`, the one call for the common case (window adaptation, then sampling, M chains on threads, a Draws
+// `sample`, the one call for the common case (a warmup, window adaptation by default, then sampling, M chains on threads, a Draws
 // object with the summary table).
 //
 //   auto draws = sample(make_key(0), logdensity, Vec{0.0, 0.0},
@@ -105,7 +105,8 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         const EvalCounters after_init = counters;
         Params base{};  // the untuned parameters: Pathfinder's metric when it ran
         if constexpr (adaptation::has_metric_v<Params>)
-          if (!pathfinder->positions.empty()) base.inverse_mass_matrix = pathfinder->inverse_mass_matrix;
+          if (!pathfinder->positions.empty())
+            base.inverse_mass_matrix = pathfinder->inverse_mass_matrix;
         checkpoint::ChainCheckpoint<State, Params> start;
         start.chain = c;
         start.key = split_one(kc, 1);
@@ -161,9 +162,10 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
 }
 }  // namespace detail
 
-/// Warmup (options.warmup: window adaptation by default) then sampling with `kernel` on `logdensity`, one chain
-/// per initial position (or options.num_chains chains from one position or
-/// strategy, see InitialPositions), on options.num_threads threads. Returns
+/// Warmup (options.warmup: window adaptation by default) then sampling
+/// with `kernel` on `logdensity`, one chain per initial position (or
+/// options.num_chains chains from one position or strategy, see
+/// InitialPositions), on options.num_threads threads. Returns
 /// the draws of every chain that succeeded, with `status` naming those that
 /// failed, per-chain accounting, per-draw statistics and warnings; an error
 /// only when the options or starts are invalid or every chain failed. A

@@ -43,7 +43,8 @@ auto run_warmup(const K& kernel, CF& f, const SampleOptions& options,
     -> absl::StatusOr<WarmupResult<typename adaptation::KernelTypes<K, CF>::State,
                                    typename adaptation::KernelTypes<K, CF>::Params>> {
   if (options.warmup == Warmup::kWindow) {
-    auto r = adaptation::window_adaptation(kernel, f, options.effective_adaptation(), std::move(base))
+    auto r = adaptation::window_adaptation(kernel, f, options.effective_adaptation(),
+                                           std::move(base))
                  .run_from(key, std::move(init), options.num_warmup);
     if (!r.ok()) return r.status();
     return WarmupResult{std::move(r->state), std::move(r->parameters)};
