@@ -21,7 +21,7 @@ declare -A allowed=(
   [adaptation]="core diagnostics mcmc"
   [smc]="core diagnostics mcmc adaptation"
   [vi]="core diagnostics mcmc adaptation"
-  [run]="core diagnostics mcmc sgmcmc compose adaptation ad constraints model"
+  [run]="core diagnostics mcmc sgmcmc compose adaptation ad constraints model vi"
   [io]="core diagnostics run"
   [distributed]="core diagnostics mcmc compose adaptation run io"
 )

@@ -195,4 +195,18 @@ TEST(Readme, SequentialMonteCarlo) {
   EXPECT_NEAR(mean(1), 0.5, 0.1);
 }
 
+TEST(Readme, SampleWarmupChoice) {
+  auto key = nutshell::make_key(3);
+  auto f = logdensity;
+  nutshell::SampleOptions options;
+  options.warmup = nutshell::Warmup::kFisherLowRank;
+  options.pathfinder_init = true;
+  options.num_warmup = 300;
+  options.num_samples = 200;
+  options.progress_bar = false;
+  auto draws = nutshell::sample(key, f, Vec{0.0, 0.0}, options);
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  EXPECT_TRUE(draws->status.ok());
+}
+
 }  // namespace

@@ -1,4 +1,4 @@
-// `sample`, the one call for the common case (window adaptation, then sampling, M chains on threads, a Draws
+// `sample`, the one call for the common case (a warmup, window adaptation by default, then sampling, M chains on threads, a Draws
 // object with the summary table).
 //
 //   auto draws = sample(make_key(0), logdensity, Vec{0.0, 0.0},
@@ -9,7 +9,9 @@
 // Keys. Chain c of a `sample` call with key k uses k_c = split_one(k, c);
 // its warmup uses split_one(k_c, 0), its sampling split_one(k_c, 1) (step i
 // of sampling: fold_in(that key, i), as everywhere), its starting jitter
-// split_one(k_c, 2). Every chain is a pure function of k and c, which is why
+// split_one(k_c, 2), its start's init split_one(k_c, 3); with
+// pathfinder_init, Pathfinder uses split_one(k_0, 4) (sample_warmup.hpp).
+// Every chain is a pure function of k and c, which is why
 // the thread count never changes a result, and why a chain saved with its
 // sampling key and next step continues bitwise (checkpoint.hpp).
 //
@@ -47,6 +49,7 @@
 #include "nutshell/core/types.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/sample_detail.hpp"
+#include "nutshell/run/sample_warmup.hpp"
 
 namespace nutshell {
 
@@ -81,6 +84,8 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
   // Chains write their draws straight into the result's array.
   const std::size_t dim =
       initial.positions.empty() ? declared_dimension(g, options) : initial.positions[0].size();
+  auto pathfinder = pathfinder_starts(key, kernel, g, initial, options, num_chains, init_fn);
+  if (!pathfinder.ok()) return pathfinder.status();
   diagnostics::Draws shared;
   if (dim > 0)
     shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
@@ -92,9 +97,16 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         CF f{g, &counters};
         ChainAccounting acc;
         acc.chain = c;
-        auto init = initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn);
+        absl::StatusOr<State> init =
+            pathfinder->positions.empty()
+                ? initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn)
+                : absl::StatusOr<State>(init_fn(kernel, f, pathfinder->positions[c], c, kc));
         if (!init.ok()) return init.status();
         const EvalCounters after_init = counters;
+        Params base{};  // the untuned parameters: Pathfinder's metric when it ran
+        if constexpr (adaptation::has_metric_v<Params>)
+          if (!pathfinder->positions.empty())
+            base.inverse_mass_matrix = pathfinder->inverse_mass_matrix;
         checkpoint::ChainCheckpoint<State, Params> start;
         start.chain = c;
         start.key = split_one(kc, 1);
@@ -117,8 +129,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
             };
           }
           PhaseClock clock;
-          auto warmup = adaptation::window_adaptation(observed, f, options.effective_adaptation());
-          auto r = warmup.run_from(split_one(kc, 0), *std::move(init), options.num_warmup);
+          auto r = run_warmup(observed, f, options, base, split_one(kc, 0), *std::move(init));
           acc.warmup_wall_seconds = clock.wall_seconds();
           acc.warmup_cpu_seconds = clock.cpu_seconds();
           if (!r.ok()) return r.status();
@@ -131,10 +142,11 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
           start.params = std::move(r->parameters);
         } else {
           start.state = *std::move(init);
-          start.params = Params{};
+          start.params = base;
           start.params.step_size = options.adaptation.initial_step_size;
           if constexpr (adaptation::has_metric_v<Params>)
-            start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
+            if (pathfinder->positions.empty())
+              start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
         }
         return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras,
                            dim > 0 ? &shared : nullptr, c);
@@ -143,14 +155,17 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");
-  return assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
-                  dim > 0 ? &shared : nullptr);
+  auto out = assemble(chains.chains, kernel, g, options, stop, extras.names, PositionRestart{},
+                      dim > 0 ? &shared : nullptr);
+  if (out.ok()) out->pathfinder_evaluations = pathfinder->num_evaluations;
+  return out;
 }
 }  // namespace detail
 
-/// Window adaptation then sampling with `kernel` on `logdensity`, one chain
-/// per initial position (or options.num_chains chains from one position or
-/// strategy, see InitialPositions), on options.num_threads threads. Returns
+/// Warmup (options.warmup: window adaptation by default) then sampling
+/// with `kernel` on `logdensity`, one chain per initial position (or
+/// options.num_chains chains from one position or strategy, see
+/// InitialPositions), on options.num_threads threads. Returns
 /// the draws of every chain that succeeded, with `status` naming those that
 /// failed, per-chain accounting, per-draw statistics and warnings; an error
 /// only when the options or starts are invalid or every chain failed. A

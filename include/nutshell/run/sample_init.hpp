@@ -62,6 +62,11 @@ absl::Status validate_sample(const G& g, const InitialPositions& initial,
     return absl::InvalidArgumentError("num_chains must be >= 1");
   if (!(options.init_radius >= 0.0) || !std::isfinite(options.init_radius))
     return absl::InvalidArgumentError("init_radius must be finite and >= 0");
+  if (options.warmup != Warmup::kWindow && options.metric &&
+      *options.metric != MetricKind::kDiagonal)
+    return absl::InvalidArgumentError(
+        "options.metric (dense or identity) applies to window adaptation only: the Fisher warmups "
+        "adapt a diagonal or low-rank metric");
   const std::size_t dim = declared_dimension(g, options);
   for (std::size_t c = 0; c < initial.positions.size(); ++c) {
     const std::size_t n = initial.positions[c].size();

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "nutshell/adaptation/fisher_estimator.hpp"
 #include "nutshell/adaptation/kernel_traits.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/core/algorithm.hpp"
@@ -78,6 +79,13 @@ enum class MetricKind {
   kIdentity,  ///< none: only the step size adapts (Stan's unit_e)
 };
 
+/// The warmup `sample` runs before sampling (issues 13 and 15).
+enum class Warmup {
+  kWindow,          ///< Stan's window adaptation (window_adaptation.hpp), the default
+  kFisherDiagonal,  ///< nutpie's diagonal from draws and gradients (fisher_adaptation.hpp)
+  kFisherLowRank,   ///< nutpie's diagonal plus low-rank correction (fisher_adaptation.hpp)
+};
+
 /// Options of `sample` and `resume`, all in one place.
 struct SampleOptions {
   /// Chains, when a single initial position is given.
@@ -119,6 +127,19 @@ struct SampleOptions {
   bool keep_info_vectors = false;
   /// Window adaptation's options (schedule, initial step size, ...).
   adaptation::WindowAdaptationOptions adaptation;
+  /// Which warmup tunes the step size and metric. The Fisher warmups need a
+  /// kernel with a metric and a gradient in its state (hmc, nuts, ...);
+  /// they take `fisher` (low_rank set from this choice) and ignore
+  /// `metric`, which must then be unset or kDiagonal.
+  Warmup warmup = Warmup::kWindow;
+  /// The Fisher warmups' options (schedule, update intervals, low rank).
+  adaptation::FisherAdaptationOptions fisher;
+  /// Start the chains at multi-path Pathfinder's draws (one path from each
+  /// chain's usual start; vi/pathfinder_init.hpp) and start window
+  /// adaptation from Pathfinder's diagonal metric (the Fisher warmups start
+  /// from 1 / |gradient| whatever the metric; without warmup it is the
+  /// sampling metric). Needs a log density with a gradient.
+  bool pathfinder_init = false;
   /// When the run's warnings fire (see warnings.hpp).
   WarningThresholds warnings;
 
@@ -131,6 +152,14 @@ struct SampleOptions {
       a.adapt_mass_matrix = *metric != MetricKind::kIdentity;
     }
     a.keep_infos = false;  // sample counts what it needs as it goes
+    return a;
+  }
+
+  /// `fisher` with `warmup` and target_acceptance_rate applied.
+  adaptation::FisherAdaptationOptions effective_fisher() const {
+    adaptation::FisherAdaptationOptions a = fisher;
+    a.low_rank = warmup == Warmup::kFisherLowRank;
+    if (target_acceptance_rate) a.target_acceptance_rate = *target_acceptance_rate;
     return a;
   }
 };
@@ -222,6 +251,9 @@ struct Draws {
   /// finite, warmup and sampling, over the kept rows: each rejected a
   /// proposal (a NUTS leaf) and the chain went on.
   std::uint64_t num_rejected_evaluations = 0;
+  /// Log density evaluations of Pathfinder's initialisation, for the whole
+  /// run (0 without SampleOptions::pathfinder_init; not in `accounting`).
+  std::uint64_t pathfinder_evaluations = 0;
   /// Per-row accounting: gradient evaluations, divergences, tree-depth
   /// saturations, rejections, adapted step size and metric, times.
   std::vector<ChainAccounting> accounting;
