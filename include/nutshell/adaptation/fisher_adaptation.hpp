@@ -60,11 +60,12 @@ struct FisherAdaptationResult {
   Params parameters;  ///< the tuned parameters, ready for the kernel
 };
 
-/// A kernel whose state carries the gradient at its position and whose
+/// A kernel on a plain log density (not a mixed composition's conditional
+/// one) whose state carries the gradient at its position and whose
 /// parameters carry a metric: what the Fisher estimators need.
 template <class K, class F>
 concept FisherAdaptableKernel =
-    AdaptableKernel<K, F> && has_metric_v<typename KernelTypes<K, F>::Params> &&
+    AdaptableKernel<K, F> && LogDensity<F> && has_metric_v<typename KernelTypes<K, F>::Params> &&
     requires(const typename KernelTypes<K, F>::State& s) {
       { s.position } -> std::convertible_to<const Vec&>;
       { s.logdensity_grad } -> std::convertible_to<const Vec&>;
