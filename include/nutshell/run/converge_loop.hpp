@@ -26,6 +26,12 @@
 //     (identity for LocalBackend; an allgather under MPI). `stopped` is
 //     true on every process when it is true on any.
 //
+// Errors and collectives: every process must take the same path through
+// the loop, so under MPI first_block and next_block return an error on all
+// processes or on none (a rank whose own chains all failed returns a Result
+// with zero rows and keeps gathering; the failures stay in its
+// chain_status), and gather is collective.
+//
 // The loop calls first_block once, then next_block with the last block,
 // and after each block gather, then check_convergence on all gathered
 // draws so far: every process holds the same draws, so it computes the same
