@@ -109,6 +109,14 @@ TEST(CheckConvergence, EqualsTheDiagnosticsOnAFixedArray) {
   EXPECT_LT((*bulk)(1), (*bulk)(0));  // the autocorrelated dimension
   EXPECT_GT(v->max_rhat, 1.1);
   EXPECT_FALSE(v->converged);
+  // Threads share the dimensions; the verdict is the same.
+  for (std::size_t threads : {2u, 3u, 8u}) {
+    auto w = check_convergence(draws, ConvergenceOptions{}, threads);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(w->max_rhat, v->max_rhat);
+    EXPECT_EQ(w->min_ess_bulk, v->min_ess_bulk);
+    EXPECT_EQ(w->min_ess_tail, v->min_ess_tail);
+  }
   // Targets the array meets (R-hat just above the worst, ESS just below).
   ConvergenceOptions loose{.max_rhat = v->max_rhat + 1e-9, .min_ess_bulk = v->min_ess_bulk,
                            .min_ess_tail = v->min_ess_tail};

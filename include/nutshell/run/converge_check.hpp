@@ -78,9 +78,11 @@ struct ConvergenceVerdict {
 /// draw, dimension] (all chains, all draws so far), with posterior's
 /// definitions (diagnostics.hpp), against the targets of `options`.
 /// InvalidArgument for draws the diagnostics refuse (fewer than 4 draws,
-/// non-finite values) or invalid options.
+/// non-finite values) or invalid options. `num_threads` (1: this thread)
+/// share the dimensions; the verdict is the same for any number.
 absl::StatusOr<ConvergenceVerdict> check_convergence(const diagnostics::Draws& draws,
-                                                     const ConvergenceOptions& options);
+                                                     const ConvergenceOptions& options,
+                                                     std::size_t num_threads = 1);
 
 /// One line for the progress display, e.g.
 /// "converge: 400 draws/chain | R-hat 1.004 (< 1.01) | ESS bulk 812 (>= 400) |

@@ -53,6 +53,7 @@
 #include "nutshell/run/accounting.hpp"
 #include "nutshell/run/converge_check.hpp"
 #include "nutshell/run/converge_concat.hpp"
+#include "nutshell/run/pmap.hpp"
 #include "nutshell/run/sample_types.hpp"
 
 namespace nutshell {
@@ -142,7 +143,8 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     first = false;
     done = all.positions.shape(1);
     Clock checking;
-    auto v = check_convergence(all.positions, convergence);
+    auto v = check_convergence(all.positions, convergence,
+                               detail::resolve_num_threads(options.num_threads, all.positions.shape(2)));
     out.check_seconds += checking.wall_seconds();
     if (!v.ok()) {
       // Only a callback stop can leave too few draws to check.
