@@ -14,7 +14,7 @@
 //      L = sqrt(d) (the preconditioned target has unit scales);
 //   3. n1: dual averaging again from there, L fixed;
 //   4. n3 = frac_tune3 N: the tuned kernel runs and its draws are kept; L <-
-//      min(l_factor L n3 / mean_i ESS_i, 2 L), the trajectory length from the
+//      min(l_factor L n3 / mean_i ESS_i, max_l_growth L), the trajectory length from the
 //      chain's autocorrelation (Blackjax's adjusted_mclmc_make_adaptation_L);
 //   5. the remaining transitions: dual averaging with L fixed; its average is
 //      the final step size.
@@ -52,6 +52,8 @@ struct MamsAdaptationOptions {
   bool diagonal_preconditioning = true;
   double tuning_factor = 1.3;  ///< L from the variances, phase 2
   double l_factor = 0.5;       ///< L from the ESS, phase 4
+  /// Phase 4 multiplies L by at most this (Blackjax: 2).
+  double max_l_growth = 2.0;
   /// Where to start; default step size 0.2 sqrt(d), L = sqrt(d), identity.
   std::optional<mams::Params> initial_params{};
 
@@ -65,8 +67,8 @@ struct MamsAdaptationOptions {
     if (2.0 * frac_tune1 + frac_tune2 + frac_tune3 > 1.0)
       return absl::InvalidArgumentError("MAMS tuning: 2 frac_tune1 + frac_tune2 + frac_tune3 must be <= 1");
     if (!(tuning_factor > 0.0) || !(l_factor > 0.0) || !std::isfinite(tuning_factor) ||
-        !std::isfinite(l_factor))
-      return absl::InvalidArgumentError("MAMS tuning_factor and l_factor must be finite and > 0");
+        !std::isfinite(l_factor) || !(max_l_growth >= 1.0) || !std::isfinite(max_l_growth))
+      return absl::InvalidArgumentError("MAMS tuning_factor and l_factor must be finite and > 0, max_l_growth finite and >= 1");
     return absl::OkStatus();
   }
 };
@@ -214,7 +216,7 @@ struct MamsAdaptation {
       if (!(mean_ess > 0.0))
         return absl::FailedPreconditionError("MAMS warmup: no effective sample size (a stuck chain)");
       const double per_draw = mean_ess / static_cast<double>(s.n3);
-      s.params.L = std::min(options.l_factor * s.params.L / per_draw, 2.0 * s.params.L);
+      s.params.L = std::min(options.l_factor * s.params.L / per_draw, options.max_l_growth * s.params.L);
       s.da = dual_averaging().init(s.params.step_size);
     }
     ++s.phase;
