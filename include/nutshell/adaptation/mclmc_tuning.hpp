@@ -70,11 +70,12 @@ struct MclmcTuningResult {
 
 namespace detail {
 
-/// The step-size predictor of phases 1-2 over one run of `num` steps.
-template <LogDensity F>
+/// The step-size predictor of phases 1-2 over one run of `num` steps. K is
+/// mclmc::Kernel or a wrapper with its types (sample's observed kernel).
+template <class K, LogDensity F>
 class MclmcStepSizeTuner {
  public:
-  MclmcStepSizeTuner(const mclmc::Kernel& kernel, F& logdensity, std::size_t dim,
+  MclmcStepSizeTuner(const K& kernel, F& logdensity, std::size_t dim,
                      const MclmcTuningOptions& options)
       : kernel_(kernel),
         logdensity_(logdensity),
@@ -105,7 +106,7 @@ class MclmcStepSizeTuner {
   }
 
  private:
-  const mclmc::Kernel& kernel_;
+  const K& kernel_;
   F& logdensity_;
   double dim_;
   const MclmcTuningOptions& options_;
@@ -138,10 +139,11 @@ inline absl::Status check_tuning_options(const MclmcTuningOptions& o) {
 /// `kernel` on `logdensity`, starting from `state`, for a run of `num_steps`
 /// steps that will follow (the phases take fractions of it; see the file
 /// comment). Errors: invalid options or state, a throwing log density, or a
-/// phase-2 variance that is not finite and > 0 (every step failed).
-template <LogDensity F>
+/// phase-2 variance that is not finite and > 0 (every step failed). K is
+/// mclmc::Kernel or a wrapper with its types and step_into (sample's).
+template <class K, LogDensity F>
 absl::StatusOr<MclmcTuningResult> mclmc_find_L_and_step_size(const Key& key,
-                                                             const mclmc::Kernel& kernel,
+                                                             const K& kernel,
                                                              F&& logdensity, mclmc::State state,
                                                              std::size_t num_steps,
                                                              const MclmcTuningOptions& options = {}) {
@@ -160,7 +162,7 @@ absl::StatusOr<MclmcTuningResult> mclmc_find_L_and_step_size(const Key& key,
 
   // Phases 1 and 2.
   {
-    detail::MclmcStepSizeTuner<std::remove_reference_t<F>> tuner(kernel, logdensity, dim, options);
+    detail::MclmcStepSizeTuner<K, std::remove_reference_t<F>> tuner(kernel, logdensity, dim, options);
     double total = 0.0;
     Vec mean = xt::zeros<double>({dim}), mean_sq = xt::zeros<double>({dim});
     for (std::size_t i = 0; i < n1 + n2; ++i) {
@@ -192,7 +194,7 @@ absl::StatusOr<MclmcTuningResult> mclmc_find_L_and_step_size(const Key& key,
         params.inverse_mass_matrix = *std::move(metric);
         params.L = sqrt_d;
         const auto steps = static_cast<std::size_t>(std::llround(n2 / 3.0));
-        detail::MclmcStepSizeTuner<std::remove_reference_t<F>> retuner(kernel, logdensity, dim,
+        detail::MclmcStepSizeTuner<K, std::remove_reference_t<F>> retuner(kernel, logdensity, dim,
                                                                      options);
         const Key final_key = split_one(part[0], n1 + n2);
         for (std::size_t i = 0; i < steps; ++i) {

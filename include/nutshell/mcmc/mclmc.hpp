@@ -63,6 +63,10 @@ struct Info {
   /// False when the step produced a non-finite value and was reverted (the
   /// old point kept, with a fresh random momentum).
   bool nonans = true;
+  /// Always 1: there is no Metropolis test. Present so that `sample`, which
+  /// reports every kernel's acceptance statistic, can run MCLMC (its warmup
+  /// is then mclmc_find_L_and_step_size, never dual averaging on this).
+  double acceptance_rate = 1.0;
 };
 
 /// Scratch reused across steps (allocation-free in steady state).

@@ -35,6 +35,7 @@
 #include "nutshell/run/accounting.hpp"
 #include "nutshell/run/run_chain.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/microcanonical_options.hpp"
 
 namespace nutshell {
 
@@ -142,6 +143,9 @@ struct SampleOptions {
   bool pathfinder_init = false;
   /// When the run's warnings fire (see warnings.hpp).
   WarningThresholds warnings;
+  /// How mams::Kernel and mclmc::Kernel are tuned (their own warmups, which
+  /// the default Warmup::kWindow selects for them; sample_microcanonical.hpp).
+  MicrocanonicalWarmupOptions microcanonical;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {

@@ -21,6 +21,7 @@
 #include "nutshell/core/key.hpp"
 #include "nutshell/core/logdensity.hpp"
 #include "nutshell/run/sample_init.hpp"
+#include "nutshell/run/sample_microcanonical.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/vi/pathfinder_init.hpp"
 
@@ -42,6 +43,11 @@ auto run_warmup(const K& kernel, CF& f, const SampleOptions& options,
                 typename adaptation::KernelTypes<K, CF>::State init)
     -> absl::StatusOr<WarmupResult<typename adaptation::KernelTypes<K, CF>::State,
                                    typename adaptation::KernelTypes<K, CF>::Params>> {
+  if constexpr (has_microcanonical_warmup_v<K>) {  // MAMS, MCLMC: their own tuning
+    auto r = run_microcanonical_warmup(kernel, f, options, key, std::move(init));
+    if (!r.ok()) return r.status();
+    return WarmupResult{std::move(r->first), std::move(r->second)};
+  }
   if (options.warmup == Warmup::kWindow) {
     auto r = adaptation::window_adaptation(kernel, f, options.effective_adaptation(),
                                            std::move(base))
