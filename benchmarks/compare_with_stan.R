@@ -8,7 +8,12 @@
 #       --warmup=1000 --draws=1000 --cores=2 --seeds=1,2 --repeats=1
 #       --posteriors-dir=DIR --out-dir=DIR --cache-dir=DIR --ess-tool=PATH
 #       --nutshell-csv=PATTERN --nutshell-draws=PATTERN
-# (the patterns contain one %d, replaced by the seed).
+# (the patterns contain one %d, replaced by the seed, and may contain one %s,
+# replaced by each of --adaptations=window,fisher_diagonal,...: then every
+# adaptation is compared with the same Stan run, and a second table gives
+# each one's ESS per gradient and warmup gradients relative to Stan's).
+# --extra-dir: where posteriors missing from --posteriors-dir live (the
+# repository's tests/posteriors/data: the real-data ones).
 suppressPackageStartupMessages({
   library(rstan)
   library(jsonlite)
@@ -19,14 +24,28 @@ args <- commandArgs(trailingOnly = TRUE)
 opt <- list(mode = "run", posteriors = "all", chains = "4", warmup = "1000", draws = "1000",
             cores = as.character(parallel::detectCores()), seeds = "1", repeats = "1",
             `posteriors-dir` = "", `out-dir` = "", `cache-dir` = "", `ess-tool` = "",
-            `nutshell-csv` = "", `nutshell-draws` = "")
+            `nutshell-csv` = "", `nutshell-draws` = "", adaptations = "window",
+            `extra-dir` = "", `stan-metric` = "")
 for (a in args) {
   m <- regmatches(a, regexec("^--([^=]+)=(.*)$", a))[[1]]
   if (length(m) != 3 || !(m[2] %in% names(opt))) stop("unknown argument: ", a)
   opt[[m[2]]] <- m[3]
 }
 all_posteriors <- c("gauss_100", "corr_gauss_50", "eight_schools_nc", "logistic_1000x25",
-                    "gp_student_t_100", "funnel_10")
+                    "gp_student_t_100", "funnel_10", "mtcars_uncentred", "stackloss_t",
+                    "chickweight_hier", "warpbreaks_pln")
+adaptations <- strsplit(opt$adaptations, ",")[[1]]
+# A posterior's folder: --posteriors-dir/<name>, else --extra-dir/<name>.
+folder_of <- function(name) {
+  d <- file.path(opt$`posteriors-dir`, name)
+  if (!file.exists(file.path(d, "model.stan")) && nzchar(opt$`extra-dir`))
+    d <- file.path(opt$`extra-dir`, name)
+  d
+}
+pattern <- function(p, seed, a) {
+  if (grepl("%s", p, fixed = TRUE)) sprintf(sub("%s", "%1$s", sub("%d", "%2$d", p, fixed = TRUE), fixed = TRUE), a, seed)
+  else sprintf(p, seed)
+}
 posteriors <- if (opt$posteriors == "all") all_posteriors else strsplit(opt$posteriors, ",")[[1]]
 chains <- as.integer(opt$chains); warmup <- as.integer(opt$warmup)
 draws <- as.integer(opt$draws); cores <- as.integer(opt$cores)
@@ -42,7 +61,7 @@ if (!file.exists(rstan_options("boost_lib")) && file.exists("/usr/include/boost/
 # The Stan program is copied into the cache so that auto_write keeps the
 # compiled model (<name>.rds) there, never in the shared posteriors folder.
 model_for <- function(name) {
-  src <- file.path(opt$`posteriors-dir`, name, "model.stan")
+  src <- file.path(folder_of(name), "model.stan")
   dst <- file.path(opt$`cache-dir`, paste0(name, ".stan"))
   if (!file.exists(dst) || !identical(readLines(src), readLines(dst))) file.copy(src, dst, overwrite = TRUE)
   stan_model(file = dst, model_name = name, auto_write = TRUE)
@@ -51,7 +70,7 @@ model_for <- function(name) {
 # Names of the `parameters` block in declaration order, and which are
 # declared <lower=0> (sampled as log): the unconstrained coordinates.
 parameters_of <- function(name) {
-  code <- readLines(file.path(opt$`posteriors-dir`, name, "model.stan"))
+  code <- readLines(file.path(folder_of(name), "model.stan"))
   code <- sub("//.*$", "", code)
   start <- grep("^\\s*parameters\\s*\\{", code)
   stopifnot(length(start) == 1)
@@ -97,8 +116,9 @@ posterior_check <- function(csv) {
 
 # One Stan run (the median wall time of `repeats` identical runs) and the
 # shared-ESS figures of both samplers for one posterior and seed.
-run_one <- function(p, seed, nrow_nut, sm, data) {
+run_one <- function(p, seed, nrow_nut, sm, data, a = "window") {
   metric <- if (nrow_nut$metric == "dense") "dense_e" else "diag_e"
+  if (nzchar(opt$`stan-metric`)) metric <- opt$`stan-metric`
   walls <- numeric(0)
   for (r in seq_len(repeats)) {
     t0 <- Sys.time()
@@ -124,13 +144,21 @@ run_one <- function(p, seed, nrow_nut, sm, data) {
   stan_csv <- file.path(opt$`out-dir`, sprintf("stan_draws_seed%d", seed), paste0(p, ".csv"))
   dir.create(dirname(stan_csv), recursive = TRUE, showWarnings = FALSE)
   write.csv(long, stan_csv, row.names = FALSE, quote = FALSE)
-  nut_csv <- file.path(sprintf(opt$`nutshell-draws`, seed), paste0(p, ".csv"))
-  es <- run_ess(stan_csv)
+  list(stan_csv = stan_csv, wall = wall, el = el, n_leapfrog = n_leapfrog, post = post,
+       warmup_leapfrog = sum(sapply(sp, function(s) sum(s[seq_len(warmup), "n_leapfrog__"]))),
+       es = run_ess(stan_csv), stan_check = posterior_check(stan_csv), metric = metric)
+}
+
+# The comparison row of one nutshell run (adaptation `a`) with Stan's run `st`.
+compare_one <- function(p, seed, nrow_nut, st, a) {
+  stan_csv <- st$stan_csv; wall <- st$wall; el <- st$el; n_leapfrog <- st$n_leapfrog
+  post <- st$post; es <- st$es
+  nut_csv <- file.path(pattern(opt$`nutshell-draws`, seed, a), paste0(p, ".csv"))
   en <- run_ess(nut_csv)
-  chk <- max(abs(c(posterior_check(stan_csv) / c(es$min_ess_bulk, es$min_ess_tail, es$max_rhat),
+  chk <- max(abs(c(st$stan_check / c(es$min_ess_bulk, es$min_ess_tail, es$max_rhat),
                    posterior_check(nut_csv) / c(en$min_ess_bulk, en$min_ess_tail, en$max_rhat)) - 1))
   out <- data.frame(
-    posterior = p, seed = seed, metric = nrow_nut$metric,
+    posterior = p, seed = seed, metric = nrow_nut$metric, adaptation = a, stan_metric = st$metric,
     nutshell_ess_bulk = en$min_ess_bulk, stan_ess_bulk = es$min_ess_bulk,
     nutshell_ess_tail = en$min_ess_tail, stan_ess_tail = es$min_ess_tail,
     nutshell_rhat = en$max_rhat, stan_rhat = es$max_rhat,
@@ -139,7 +167,10 @@ run_one <- function(p, seed, nrow_nut, sm, data) {
     # CPU time summed over chains: Stan's per-chain clock() (no R overhead:
     # fork, fit object) and nutshell's per-chain thread CPU time.
     nutshell_chain_cpu_s = nrow_nut$chain_cpu_warmup_s + nrow_nut$chain_cpu_sampling_s,
-    nutshell_grads = nrow_nut$grad_evals_total, stan_grads = n_leapfrog,
+    # nutshell: every gradient evaluation (step-size searches included);
+    # Stan: n_leapfrog (its searches are not counted), warmup included.
+    nutshell_grads = nrow_nut$density_evals_total, stan_grads = n_leapfrog,
+    nutshell_warmup_grads = nrow_nut$grad_evals_warmup, stan_warmup_grads = st$warmup_leapfrog,
     nutshell_divergences = nrow_nut$divergences,
     stan_divergences = sum(sapply(post, function(s) sum(s[, "divergent__"]))),
     nutshell_step_size = nrow_nut$step_size,
@@ -147,7 +178,7 @@ run_one <- function(p, seed, nrow_nut, sm, data) {
     nutshell_depth = nrow_nut$mean_tree_depth,
     stan_depth = mean(sapply(post, function(s) mean(s[, "treedepth__"]))),
     posterior_pkg_max_rel_diff = chk)
-  cat(sprintf(paste("%-18s seed %d  nutshell: %.2fs, %d grads, ESS %.0f/%.0f, R-hat %.4f, div %d, eps %.3g |",
+  cat(sprintf(paste("%-18s seed %d", a, " nutshell: %.2fs, %d grads, ESS %.0f/%.0f, R-hat %.4f, div %d, eps %.3g |",
                     "Stan: %.2fs (chains %.2fs), %d grads, ESS %.0f/%.0f, R-hat %.4f, div %d, eps %.3g\n"),
               p, seed, out$nutshell_wall_s, out$nutshell_grads, out$nutshell_ess_bulk,
               out$nutshell_ess_tail, out$nutshell_rhat, out$nutshell_divergences,
@@ -160,12 +191,18 @@ seeds <- as.integer(strsplit(opt$seeds, ",")[[1]])
 rows <- list()
 for (p in posteriors) {
   sm <- model_for(p)
-  data <- jsonlite::fromJSON(file.path(opt$`posteriors-dir`, p, "data.json"), simplifyVector = TRUE)
+  data <- jsonlite::fromJSON(file.path(folder_of(p), "data.json"), simplifyVector = TRUE)
   for (seed in seeds) {
-    nut <- read.csv(sprintf(opt$`nutshell-csv`, seed), stringsAsFactors = FALSE)
+    nut <- read.csv(pattern(opt$`nutshell-csv`, seed, adaptations[1]), stringsAsFactors = FALSE)
     nrow_nut <- nut[nut$posterior == p, ]
     if (nrow(nrow_nut) != 1) { message("no nutshell row for ", p, " seed ", seed); next }
-    rows[[length(rows) + 1]] <- run_one(p, seed, nrow_nut, sm, data)
+    st <- run_one(p, seed, nrow_nut, sm, data)
+    for (a in adaptations) {
+      nut <- read.csv(pattern(opt$`nutshell-csv`, seed, a), stringsAsFactors = FALSE)
+      nrow_a <- nut[nut$posterior == p, ]
+      if (nrow(nrow_a) != 1) { message("no nutshell row for ", p, " ", a, " seed ", seed); next }
+      rows[[length(rows) + 1]] <- compare_one(p, seed, nrow_a, st, a)
+    }
   }
 }
 runs <- do.call(rbind, rows)
@@ -173,6 +210,8 @@ write.csv(runs, file.path(opt$`out-dir`, "runs.csv"), row.names = FALSE)
 
 # Per posterior, over seeds: ratios of totals (sum ESS / sum time, sum ESS /
 # sum grads), and the spread of the per-seed ESS-per-gradient ratio.
+runs_all <- runs
+runs <- runs_all[runs_all$adaptation == adaptations[1], ]
 agg <- do.call(rbind, lapply(split(runs, runs$posterior), function(r) {
   lr <- log((r$nutshell_ess_bulk / r$nutshell_grads) / (r$stan_ess_bulk / r$stan_grads))
   data.frame(
@@ -212,3 +251,37 @@ for (i in seq_len(nrow(agg))) with(agg[i, ], cat(sprintf(
   ess_tail_per_grad_ratio, nutshell_divergences, stan_divergences)))
 cat(sprintf("\nposterior package vs the ess tool: max relative difference %.2g\n",
             max(runs$posterior_pkg_max_rel_diff)))
+
+# Every adaptation against Stan, per posterior: medians over seeds of the
+# per-seed ratios (same seed, same Stan run).
+if (length(adaptations) > 1 || adaptations[1] != "window") {
+  per <- do.call(rbind, lapply(split(runs_all, list(runs_all$posterior, runs_all$adaptation), drop = TRUE),
+    function(r) {
+      ratio <- (r$nutshell_ess_bulk / r$nutshell_grads) / (r$stan_ess_bulk / r$stan_grads)
+      data.frame(posterior = r$posterior[1], adaptation = r$adaptation[1], seeds = nrow(r),
+                 ratio = median(ratio), lo = min(ratio), hi = max(ratio),
+                 warm = median(r$nutshell_warmup_grads / r$stan_warmup_grads),
+                 stan_kgrad = 1000 * median(r$stan_ess_bulk / r$stan_grads),
+                 nut_kgrad = 1000 * median(r$nutshell_ess_bulk / r$nutshell_grads),
+                 rhat = max(r$nutshell_rhat), stan_rhat = max(r$stan_rhat))
+    }))
+  write.csv(per, file.path(opt$`out-dir`, "adaptations.csv"), row.names = FALSE)
+  cat("\nESS per gradient (min bulk ESS / all gradients incl. warmup) relative to Stan",
+      unique(runs_all$stan_metric), "of the same seed: median over seeds (min-max);",
+      "warmup gradients relative to Stan's (median).\n\n")
+  cat("| posterior | Stan ESS/kgrad |", paste(sprintf("%s ESS/grad vs Stan | warmup grads |", adaptations), collapse = " "), "\n")
+  cat("|---|---:|", paste(rep("---:|---:|", length(adaptations)), collapse = ""), "\n")
+  for (p in intersect(all_posteriors, per$posterior)) {
+    cells <- sapply(adaptations, function(a) {
+      r <- per[per$posterior == p & per$adaptation == a, ]
+      if (nrow(r) == 0) return(" | |")
+      sprintf(" %.2f (%.2f-%.2f)%s | %.2f |", r$ratio, r$lo, r$hi,
+              if (r$rhat > 1.01) sprintf(" R-hat %.3f", r$rhat) else "", r$warm)
+    })
+    cat(sprintf("| %s | %.2f |%s\n", p, per$stan_kgrad[per$posterior == p][1], paste(cells, collapse = "")))
+  }
+  cat("| **median** | |", paste(sapply(adaptations, function(a) {
+    r <- per[per$adaptation == a, ]
+    sprintf(" **%.2f** | %.2f |", median(r$ratio), median(r$warm))
+  }), collapse = ""), "\n")
+}

@@ -5,6 +5,7 @@
 //       [--posteriors=all|name,name,...] [--chains=4] [--warmup=1000] [--draws=1000]
 //       [--threads=0] [--metric=auto|diag|dense] [--seed=1] [--max_doublings=10]
 //       [--repeats=1] [--output=-|path.csv] [--draws_dir=dir] [--data_dir=dir]
+//       [--adaptation=window|fisher_diagonal|fisher_low_rank|fisher_auto]
 //
 // For each posterior: every chain starts at Stan's default initial point
 // (each unconstrained coordinate uniform on (-2, 2)), runs `warmup` steps of
@@ -16,6 +17,13 @@
 // separately by the wall clock; each chain's thread CPU time is summed too
 // (chain_cpu_*_s, comparable with Stan's per-chain clock() times). With --repeats=N each posterior is run N
 // times (bitwise identical draws) and the wall times are the medians.
+// --adaptation replaces window adaptation by nutpie's Fisher warmups
+// (adaptation/fisher_adaptation.hpp; issue 13), same number of steps; their
+// metric is diagonal (fisher_diagonal), diagonal plus low rank
+// (fisher_low_rank) or chosen at the end of warmup (fisher_auto), whatever
+// --metric says. The four real-data posteriors (mtcars_uncentred,
+// stackloss_t, chickweight_hier, warpbreaks_pln) are read from the
+// repository's tests/posteriors/data, never from --data_dir.
 //
 // Gradient evaluations count integration steps, i.e. Stan's n_leapfrog__
 // summed over warmup and sampling; step-size searches and the initial
@@ -47,11 +55,13 @@
 #include "absl/strings/str_cat.h"
 #include "benchmarks/alloc_counter.hpp"
 #include "benchmarks/common.hpp"
+#include "nutshell/adaptation/fisher_adaptation.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/pmap.hpp"
+#include "tests/posteriors/ad/specs_real_data.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace nutshell::bench {
@@ -66,6 +76,7 @@ struct Config {
   int max_doublings = 10;
   std::size_t repeats = 1;
   std::string data_dir, draws_dir;
+  std::string adaptation = "window";
 };
 
 /// What one chain's warmup leaves for sampling, and what it cost.
@@ -114,6 +125,29 @@ std::string resolve_output_path(const std::string& p) {
   return p;
 }
 
+/// One chain's Fisher warmup (--adaptation=fisher_*); `steps` counts every
+/// gradient, the step-size searches included.
+template <class M>
+absl::StatusOr<Warm> fisher_warm(Counted<M>& f, const M& model, const Key& chain_key,
+                                 const Config& cfg, double cpu0) {
+  adaptation::FisherAdaptationOptions options;
+  options.low_rank = cfg.adaptation != "fisher_diagonal";
+  options.choose_automatically = cfg.adaptation == "fisher_auto";
+  nuts::Kernel kernel;
+  kernel.max_num_doublings = cfg.max_doublings;
+  auto fa = adaptation::fisher_adaptation(kernel, std::ref(f), options);
+  const Vec x0 = model.initial_point(fold_in(chain_key, 0));
+  auto r = fa.run(split_one(chain_key, 1), x0, cfg.warmup);
+  if (!r.ok()) return r.status();
+  Warm w;
+  w.state = std::move(r->state);
+  w.params = std::move(r->parameters);
+  w.evals = f.count();
+  w.steps = w.evals;
+  w.cpu_seconds = thread_seconds() - cpu0;
+  return w;
+}
+
 template <class M>
 absl::StatusOr<Row> run_posterior(const M& model, std::size_t index, const Config& cfg) {
   const std::size_t dim = model.dim();
@@ -122,6 +156,7 @@ absl::StatusOr<Row> run_posterior(const M& model, std::size_t index, const Confi
   row.dim = dim;
   const bool dense = cfg.metric == "dense" || (cfg.metric == "auto" && M::kDenseMetricAdvised);
   row.metric = dense ? "dense" : "diag";
+  if (cfg.adaptation != "window") row.metric = cfg.adaptation;
   const Key key = fold_in(make_key(cfg.seed), index);
   PmapOptions popt;
   popt.num_threads = cfg.threads;
@@ -133,6 +168,7 @@ absl::StatusOr<Row> run_posterior(const M& model, std::size_t index, const Confi
       [&](std::size_t, const Key& chain_key) -> absl::StatusOr<Warm> {
         const double cpu0 = thread_seconds();
         Counted<M> f(model);  // this chain's own copy (scratch buffers)
+        if (cfg.adaptation != "window") return fisher_warm(f, model, chain_key, cfg, cpu0);
         adaptation::WindowAdaptationOptions options;
         options.is_mass_matrix_diagonal = !dense;
         nuts::Kernel kernel;
@@ -309,8 +345,8 @@ double median(std::vector<double> v) {
 /// (same keys), so only the wall times differ: the row reports their medians,
 /// which is what makes sub-second runs usable on a busy machine.
 template <class M>
-absl::StatusOr<Row> load_and_run(std::size_t index, const Config& cfg) {
-  auto model = M::load(cfg.data_dir);
+absl::StatusOr<Row> load_and_run(std::size_t index, const Config& cfg, bool repo_data = false) {
+  auto model = M::load(repo_data ? std::string() : cfg.data_dir);
   if (!model.ok()) return model.status();
   std::vector<double> warmup, sampling, cpu_warmup, cpu_sampling;
   absl::StatusOr<Row> row;
@@ -353,23 +389,30 @@ int main(int argc, char** argv) {
   cfg.repeats = static_cast<std::size_t>(flags.get_int("repeats", 1));
   cfg.data_dir = resolve_output_path(flags.get("data_dir", ""));
   cfg.draws_dir = flags.get("draws_dir", "");
+  cfg.adaptation = flags.get("adaptation", "window");
   const std::string output = resolve_output_path(flags.get("output", "-"));
   std::string which = flags.get("posteriors", "all");
   const bool help = flags.get_bool("help", false);
   if (help || !flags.unused().empty() || !flags.positional().empty() || cfg.chains == 0 ||
       cfg.warmup == 0 || cfg.draws < 4 ||
-      (cfg.metric != "auto" && cfg.metric != "diag" && cfg.metric != "dense")) {
+      (cfg.metric != "auto" && cfg.metric != "diag" && cfg.metric != "dense") ||
+      (cfg.adaptation != "window" && cfg.adaptation != "fisher_diagonal" &&
+       cfg.adaptation != "fisher_low_rank" && cfg.adaptation != "fisher_auto")) {
     for (const auto& u : flags.unused()) std::fprintf(stderr, "unknown flag --%s\n", u.c_str());
     std::fprintf(stderr,
                  "usage: posteriors [--posteriors=all|gauss_100,corr_gauss_50,eight_schools_nc,"
                  "logistic_1000x25,gp_student_t_100,funnel_10] [--chains=4] [--warmup=1000] "
                  "[--draws=1000] [--threads=0 (all cores)] [--metric=auto|diag|dense] [--seed=1] "
                  "[--max_doublings=10] [--repeats=1] [--output=-|file.csv] [--draws_dir=dir] "
-                 "[--data_dir=dir]\n");
+                 "[--data_dir=dir] [--adaptation=window|fisher_diagonal|fisher_low_rank|"
+                 "fisher_auto] (also: mtcars_uncentred,stackloss_t,chickweight_hier,"
+                 "warpbreaks_pln)\n");
     return help ? 0 : 2;
   }
   const std::vector<std::string> all = {"gauss_100",        "corr_gauss_50",    "eight_schools_nc",
-                                        "logistic_1000x25", "gp_student_t_100", "funnel_10"};
+                                        "logistic_1000x25", "gp_student_t_100", "funnel_10",
+                                        "mtcars_uncentred", "stackloss_t", "chickweight_hier",
+                                        "warpbreaks_pln"};
   std::vector<std::string> names = which == "all" ? all : split_commas(which);
   const std::size_t threads =
       nutshell::detail::resolve_num_threads(cfg.threads, cfg.chains);
@@ -401,6 +444,10 @@ int main(int argc, char** argv) {
     if (name == "logistic_1000x25") row = load_and_run<P::Logistic1000x25>(index, cfg);
     if (name == "gp_student_t_100") row = load_and_run<P::GpStudentT100>(index, cfg);
     if (name == "funnel_10") row = load_and_run<P::Funnel10>(index, cfg);
+    if (name == "mtcars_uncentred") row = load_and_run<P::MtcarsUncentred>(index, cfg, true);
+    if (name == "stackloss_t") row = load_and_run<P::StacklossT>(index, cfg, true);
+    if (name == "chickweight_hier") row = load_and_run<P::ChickweightHier>(index, cfg, true);
+    if (name == "warpbreaks_pln") row = load_and_run<P::WarpbreaksPln>(index, cfg, true);
     if (!row.ok()) {
       std::fprintf(stderr, "%s: %s\n", name.c_str(), std::string(row.status().message()).c_str());
       ++failures;

@@ -186,6 +186,26 @@ TEST(SampleWarmup, PathfinderInitChangesTheStartingPoints) {
   }
 }
 
+// kFisherAuto keeps the low-rank correction where it rescales a direction
+// by 2x or more (the 0.99-correlated Gaussian: eigenvalue ~5 after the
+// diagonal) and falls back to the diagonal where the target is diagonal.
+TEST(SampleWarmup, AutoKeepsTheLowRankCorrectionOnlyWhereItPays) {
+  SampleOptions o = small(500, 500);
+  o.warmup = Warmup::kFisherAuto;
+  auto corr = sample(make_key(31), correlated_5d(), InitialPositions::uniform(5), o);
+  ASSERT_TRUE(corr.ok()) << corr.status();
+  ASSERT_TRUE(corr->status.ok()) << corr->status;
+  for (const auto& a : corr->accounting)
+    EXPECT_EQ(a.inverse_mass_matrix.kind(), Metric::Kind::kLowRank);
+  auto scales = sample(make_key(32), Gaussian::scales_10d(), InitialPositions::uniform(10), o);
+  ASSERT_TRUE(scales.ok()) << scales.status();
+  ASSERT_TRUE(scales->status.ok()) << scales->status;
+  for (const auto& a : scales->accounting)
+    EXPECT_EQ(a.inverse_mass_matrix.kind(), Metric::Kind::kDiagonal);
+  ASSERT_TRUE(scales->summary.ok());
+  for (const auto& row : scales->summary->rows) EXPECT_LT(row.rhat, 1.01);
+}
+
 TEST(SampleWarmup, FisherWithADenseMetricOptionIsAnError) {
   SampleOptions o = small(100, 100);
   o.warmup = Warmup::kFisherDiagonal;

@@ -1,111 +1,33 @@
 // Issue 3's acceptance test: Stan-style window adaptation (1000 steps) then
 // NUTS (1000 draws) on 4 chains must reproduce the reference posteriors of
-// long Stan runs: every mean within 4 MCSE, every sd within 10%, R-hat < 1.01.
-// The posterior is chosen by the first command-line argument (see BUILD).
-//
-// The MCSE of the comparison combines ours (posterior's mcse_mean on our 4
-// chains) and the reference run's: sqrt(ours^2 + ref^2).
-#include <cmath>
+// long Stan runs: every mean within 4 MCSE, every sd within 10%, R-hat < 1.01
+// (the checks: reference_check.hpp). The posterior is chosen by the first
+// command-line argument (see BUILD).
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "nutshell/adaptation/window_adaptation.hpp"
-#include "nutshell/diagnostics/diagnostics.hpp"
-#include "nutshell/mcmc/nuts.hpp"
-#include "nutshell/run/scan.hpp"
 #include "tests/posteriors/ad/all.hpp"
 #include "tests/posteriors/posteriors.hpp"
+#include "tests/validation/reference_check.hpp"
 
 namespace nutshell {
 namespace {
 
 std::string g_posterior;
 
-constexpr std::size_t kChains = 4, kWarmup = 1000, kDraws = 1000;
-
-struct Chains {
-  diagnostics::Draws draws;
-  std::size_t divergences = 0;
-  std::vector<double> step_sizes;
-};
-
-template <class Model>
-Chains run_chains(const Model& model, bool dense) {
-  Chains out;
-  out.draws = diagnostics::Draws::from_shape({kChains, kDraws, model.dim()});
-  const Key root = make_key(20261121);
-  for (std::size_t c = 0; c < kChains; ++c) {
-    const Key chain_key = split_one(root, c);
-    const auto keys = split<3>(chain_key);
-    Model f = model;  // each chain owns its scratch buffers
-    adaptation::WindowAdaptationOptions options;
-    options.is_mass_matrix_diagonal = !dense;
-    auto warmup = adaptation::window_adaptation(nuts::Kernel{}, f, options);
-    auto adapted = warmup.run(keys[0], model.initial_point(keys[1]), kWarmup);
-    EXPECT_TRUE(adapted.ok()) << adapted.status();
-    if (!adapted.ok()) return out;
-    out.step_sizes.push_back(adapted->parameters.step_size);
-    auto sampler = nuts::sampler(f, adapted->parameters);
-    auto run = run_inference_algorithm(keys[2], sampler, adapted->state, kDraws);
-    EXPECT_TRUE(run.ok()) << run.status();
-    if (!run.ok()) return out;
-    out.divergences += run->num_divergent;
-    xt::view(out.draws, c, xt::all(), xt::all()) = run->positions;
-  }
-  return out;
-}
-
 template <class Model>
 void check_against_reference(bool expect_success) {
   auto model = Model::load();
   ASSERT_TRUE(model.ok()) << model.status();
-  auto ref = model->reference();
-  ASSERT_TRUE(ref.ok()) << ref.status();
   const bool dense = Model::kDenseMetricAdvised;
-  const Chains chains = run_chains(*model, dense);
-  auto rhat = diagnostics::rhat(chains.draws);
-  auto mcse = diagnostics::mcse_mean(chains.draws);
-  ASSERT_TRUE(rhat.ok() && mcse.ok());
-  const auto names = model->names();
-  // Exact answers where the posterior has them (the funnel's Stan run is biased).
-  const Vec& ref_mean = ref->has_exact() ? ref->exact_mean : ref->mean;
-  const Vec& ref_sd = ref->has_exact() ? ref->exact_sd : ref->sd;
-  std::size_t worst = 0;
-  double worst_z = 0.0;
-  int failures = 0;
-  for (std::size_t j = 0; j < model->dim(); ++j) {
-    auto column = xt::view(chains.draws, xt::all(), xt::all(), j);
-    const double mean = xt::mean(column)();
-    const double sd = std::sqrt(xt::variance(column)() * (kChains * kDraws) / (kChains * kDraws - 1.0));
-    const double ref_mcse = ref->has_exact() ? 0.0 : ref->mcse_mean(j);
-    const double se = std::sqrt((*mcse)(j) * (*mcse)(j) + ref_mcse * ref_mcse);
-    const double z = std::abs(mean - ref_mean(j)) / se;
-    if (z > worst_z) worst_z = z, worst = j;
-    if (!expect_success) continue;
-    failures += z >= 4.0;
-    EXPECT_LT(z, 4.0) << names[j] << ": mean " << mean << " vs reference " << ref_mean(j)
-                      << " (combined mcse " << se << ")";
-    EXPECT_LT(std::abs(sd / ref_sd(j) - 1.0), 0.10)
-        << names[j] << ": sd " << sd << " vs reference " << ref_sd(j);
-    EXPECT_LT((*rhat)(j), 1.01) << names[j];
-  }
-  const std::string model_name(Model::kName);
-  std::printf("%s: %zu divergences, worst |z| %.2f at %s, max R-hat %.4f, step sizes",
-              model_name.c_str(), chains.divergences, worst_z, names[worst].c_str(), xt::amax(*rhat)());
-  for (double e : chains.step_sizes) std::printf(" %.3g", e);
-  std::printf("\n");
-  if (expect_success) {
-    // The references ran at adapt_delta 0.95 without a divergence; at the
-    // default 0.8 a rare one in eight schools' leftover funnel is normal
-    // (Stan behaves the same), but more than 1% would mean a broken tree.
-    EXPECT_LE(chains.divergences, kChains * kDraws / 100);
-  } else {
-    // The centred funnel defeats NUTS in the neck: the honest outcome is
-    // that it says so.
-    EXPECT_GT(chains.divergences, 0u);
-  }
+  const auto chains = validation::run_chains(*model, 20261121, [dense](Model& f) {
+    adaptation::WindowAdaptationOptions options;
+    options.is_mass_matrix_diagonal = !dense;
+    return adaptation::window_adaptation(nuts::Kernel{}, f, options);
+  });
+  validation::check_against_reference(*model, chains, std::string(Model::kName), expect_success);
 }
 
 TEST(NutsOnReferencePosteriors, RecoversTheReference) {

@@ -60,12 +60,15 @@ struct FisherAdaptationResult {
   Params parameters;  ///< the tuned parameters, ready for the kernel
 };
 
-/// A kernel on a plain log density (not a mixed composition's conditional
-/// one) whose state carries the gradient at its position and whose
-/// parameters carry a metric: what the Fisher estimators need.
+/// A kernel whose state carries the gradient at its position and whose
+/// parameters carry a metric: what the Fisher estimators need. The log
+/// density may be a mixed composition's conditional f(x, grad, others)
+/// (compose/mixed.hpp): then the continuous block is adapted from its draws
+/// and conditional scores, with the Gibbs sweeps running inside every
+/// warmup transition and every step-size trial.
 template <class K, class F>
 concept FisherAdaptableKernel =
-    AdaptableKernel<K, F> && LogDensity<F> && has_metric_v<typename KernelTypes<K, F>::Params> &&
+    AdaptableKernel<K, F> && has_metric_v<typename KernelTypes<K, F>::Params> &&
     requires(const typename KernelTypes<K, F>::State& s) {
       { s.position } -> std::convertible_to<const Vec&>;
       { s.logdensity_grad } -> std::convertible_to<const Vec&>;
@@ -95,7 +98,9 @@ class FisherAdaptationAlgorithm {
   /// 0, invalid options, a non-finite position or density there, a failed
   /// step-size search, a kernel error, an unusable metric estimate; each
   /// names the step it happened at.
-  absl::StatusOr<Result> run(const Key& key, const Vec& position, std::size_t num_steps) {
+  absl::StatusOr<Result> run(const Key& key, const Vec& position, std::size_t num_steps)
+    requires LogDensity<F>
+  {
     auto state = init_state(kernel_, position, logdensity_);
     if (!state.ok()) return state.status();
     return run_from(key, *std::move(state), num_steps);
@@ -164,9 +169,22 @@ class FisherAdaptationAlgorithm {
   }
 
   // Stan's search from `from`: one step of the kernel's integrator with the
-  // current metric.
+  // current metric; for a mixed composition (a conditional density) one
+  // whole transition, sweep included, as window adaptation does.
   absl::StatusOr<double> search(const Key& key, const State& state, const Params& params,
                                 double from) {
+    if constexpr (!LogDensity<F>) {
+      Params trial = params;
+      TransitionProbe<K, State, F, Params, Info, Workspace> probe(kernel_, state, logdensity_,
+                                                                  std::move(trial));
+      return find_reasonable_step_size(key, from, probe);
+    } else {
+      return search_leapfrog(key, state, params, from);
+    }
+  }
+
+  absl::StatusOr<double> search_leapfrog(const Key& key, const State& state,
+                                         const Params& params, double from) {
     Integrator integrator = velocity_verlet;
     if constexpr (requires { Integrator{kernel_.integrator}; }) integrator = kernel_.integrator;
     if constexpr (std::is_same_v<State, GradientState>) {

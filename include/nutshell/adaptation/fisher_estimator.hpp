@@ -17,6 +17,7 @@
 // rebuilt (every `low_rank_update_interval` draws and at switches).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <utility>
@@ -49,6 +50,17 @@ struct FisherAdaptationOptions {
   std::size_t low_rank_update_interval = 20;
   /// Regularisation and eigenvalue cutoff of the low-rank estimate.
   LowRankOptions low_rank_options;
+  /// With low_rank: choose between the low-rank metric and the diagonal
+  /// one when the final (step-size-only) phase starts (fisher_auto). The
+  /// low-rank correction is kept when some kept eigenvalue lambda has
+  /// max(lambda, 1 / lambda) >= auto_min_eigenvalue_ratio, i.e. when it
+  /// rescales some direction by sqrt(ratio) or more beyond what the diagonal
+  /// does; otherwise the diagonal part alone (the diagonal estimate of the
+  /// same window) is used, the step size is searched again and dual
+  /// averaging restarts for the final phase.
+  bool choose_automatically = false;
+  /// See choose_automatically; > 1.
+  double auto_min_eigenvalue_ratio = 4.0;
 
   /// OK when every part is valid.
   absl::Status validate() const {
@@ -57,6 +69,8 @@ struct FisherAdaptationOptions {
           "target acceptance rate must be in (0, 1), got ", target_acceptance_rate));
     if (!std::isfinite(initial_step_size) || !(initial_step_size > 0.0))
       return absl::InvalidArgumentError("initial step size must be finite and > 0");
+    if (!(auto_min_eigenvalue_ratio > 1.0) || !std::isfinite(auto_min_eigenvalue_ratio))
+      return absl::InvalidArgumentError("auto_min_eigenvalue_ratio must be finite and > 1");
     if (update_interval == 0 || low_rank_update_interval == 0)
       return absl::InvalidArgumentError("metric update intervals must be > 0");
     if (auto s = schedule.validate(); !s.ok()) return s;
@@ -86,6 +100,9 @@ struct FisherAdaptationState {
   Vec scale;                           ///< scratch: the diagonal estimate
   /// The last update rebuilt the metric.
   bool metric_updated = false;
+  /// choose_automatically has dropped the low-rank correction (from the
+  /// start of the final phase on).
+  bool chose_diagonal = false;
   /// The metric changed for the first time: rerun the step-size search at
   /// the current position from `step_size` and call restart (nuts-rs's one
   /// extra search). Never set on the last warmup step.
@@ -151,7 +168,11 @@ class FisherAdaptation {
     const std::size_t draw = s.step++;
     s.step_size_state = dual_averaging_.update(s.step_size_state, acceptance);
     s.step_size = s.step_size_state.step_size();
-    if (schedule_.is_final(draw)) return s;
+    if (schedule_.is_final(draw)) {
+      if (draw == schedule_.final_start && options_.low_rank && options_.choose_automatically)
+        return choose(std::move(s));
+      return s;
+    }
     if (moved) {
       for (FisherEstimator* e : {&s.foreground, &s.background}) {
         draw_gradient_accumulate(e->moments, position, gradient);
@@ -193,6 +214,25 @@ class FisherAdaptation {
 
  private:
   FisherAdaptation() = default;
+
+  // fisher_auto at the start of the final phase (see choose_automatically):
+  // a correction not worth its O(d k) per leapfrog gives way to the
+  // diagonal, and the step size is tuned afresh for it.
+  absl::StatusOr<FisherAdaptationState> choose(FisherAdaptationState s) const {
+    const Vec& lambda = s.inverse_mass_matrix.low_rank_eigenvalues();
+    double largest = 1.0;
+    for (double l : lambda) largest = std::max(largest, std::max(l, 1.0 / l));
+    if (largest >= options_.auto_min_eigenvalue_ratio && lambda.size() > 0) return s;
+    if (s.foreground.count() < 3) return s;
+    if (auto st = fisher_diagonal(s.foreground.moments, s.scale); !st.ok()) return st;
+    auto m = Metric::diagonal(s.scale);
+    if (!m.ok()) return m.status();
+    s.inverse_mass_matrix = *std::move(m);
+    s.metric_updated = true;
+    s.chose_diagonal = true;
+    s.needs_step_size_search = s.step < schedule_.num_steps;
+    return s;
+  }
 
   absl::Status rebuild(FisherAdaptationState& s) const {
     if (options_.low_rank) {

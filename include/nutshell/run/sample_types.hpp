@@ -85,6 +85,7 @@ enum class Warmup {
   kWindow,          ///< Stan's window adaptation (window_adaptation.hpp), the default
   kFisherDiagonal,  ///< nutpie's diagonal from draws and gradients (fisher_adaptation.hpp)
   kFisherLowRank,   ///< nutpie's diagonal plus low-rank correction (fisher_adaptation.hpp)
+  kFisherAuto,      ///< low rank, or the diagonal when the correction is not worth it (issue 13)
 };
 
 /// Options of `sample` and `resume`, all in one place.
@@ -162,7 +163,8 @@ struct SampleOptions {
   /// `fisher` with `warmup` and target_acceptance_rate applied.
   adaptation::FisherAdaptationOptions effective_fisher() const {
     adaptation::FisherAdaptationOptions a = fisher;
-    a.low_rank = warmup == Warmup::kFisherLowRank;
+    a.low_rank = warmup == Warmup::kFisherLowRank || warmup == Warmup::kFisherAuto;
+    a.choose_automatically = warmup == Warmup::kFisherAuto;
     if (target_acceptance_rate) a.target_acceptance_rate = *target_acceptance_rate;
     return a;
   }
