@@ -3,6 +3,9 @@
 
 #include <xtensor-blas/xlinalg.hpp>
 
+#include "nutshell/core/normals.hpp"
+#include "nutshell/core/vector_ops.hpp"
+
 namespace nutshell {
 
 namespace {
@@ -141,13 +144,18 @@ absl::StatusOr<Metric> Metric::low_rank(const Vec& scale, const Mat& basis,
 }
 
 void Metric::sample_momentum(const Key& key, Vec& p) const {
-  normal(key, p);
+  // The vectorised ziggurat (normals.hpp), ~4x cheaper than Box-Muller:
+  // the draw is paid once per transition over only a dozen steps.
+  standard_normals(key, p);
   switch (kind_) {
     case Kind::kIdentity:
       return;
-    case Kind::kDiagonal:
-      for (std::size_t i = 0; i < dim_; ++i) p(i) *= inv_sqrt_diag_(i);
+    case Kind::kDiagonal: {
+      double* __restrict pp = p.data();
+      const double* __restrict s = inv_sqrt_diag_.data();
+      ops::blocked_for(dim_, [&](std::size_t i, std::size_t) { pp[i] *= s[i]; });
       return;
+    }
     case Kind::kDense: {
       // p = L^-T z has covariance (L L^T)^-1 = M: solve L^T p = z in place.
       cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, static_cast<int>(dim_),
@@ -166,11 +174,15 @@ void Metric::sample_momentum(const Key& key, Vec& p) const {
 void Metric::velocity(const Vec& p, Vec& v) const {
   switch (kind_) {
     case Kind::kIdentity:
-      for (std::size_t i = 0; i < dim_; ++i) v(i) = p(i);
+      ops::copy(p, v);
       return;
-    case Kind::kDiagonal:
-      for (std::size_t i = 0; i < dim_; ++i) v(i) = diag_(i) * p(i);
+    case Kind::kDiagonal: {
+      const double* __restrict pp = p.data();
+      const double* __restrict d = diag_.data();
+      double* __restrict pv = v.data();
+      ops::blocked_for(dim_, [&](std::size_t i, std::size_t) { pv[i] = d[i] * pp[i]; });
       return;
+    }
     case Kind::kDense:
       cblas_dsymv(CblasRowMajor, CblasLower, static_cast<int>(dim_), 1.0, dense_.data(),
                   static_cast<int>(dim_), p.data(), 1, 0.0, v.data(), 1);

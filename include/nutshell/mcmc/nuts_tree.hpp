@@ -25,6 +25,7 @@
 #include "nutshell/core/validation.hpp"
 #include "nutshell/core/vector_ops.hpp"
 
+#include "nutshell/mcmc/nuts_leapfrog.hpp"
 #include "nutshell/mcmc/nuts_workspace.hpp"
 
 namespace nutshell::nuts {
@@ -246,7 +247,8 @@ class TreeBuilder {
       Workspace::Node& slot = ws_.nodes[0];
       const bool even = (i & 1) == 0;
       double h = 0.0;
-      if (auto s = leapfrog(z, eps, even ? slot.v_beg : slot.v_end, h); !s.ok()) return s;
+      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h); !s.ok())
+        return s;
       if (h - r_.h0 > divergence_threshold_) {
         outcome = Subtree::kDivergent;
         return absl::OkStatus();
@@ -313,13 +315,13 @@ class TreeBuilder {
   }
 
  private:
-  // One integrator step of `z`; `h` is the new Hamiltonian (+inf when not
-  // finite) and `v` receives the new velocity.
-  absl::Status leapfrog(IntegratorState& z, double eps, double* v, double& h) {
-    auto s = integrate_step(integrator_, metric_, f_, z, eps, ws_.velocity);
+  // One integrator step of `z` (nuts_leapfrog.hpp); `h` is the new
+  // Hamiltonian (+inf when not finite) and `v` receives the new velocity.
+  absl::Status leapfrog(IntegratorState& z, CarriedVelocity& carried, double eps, double* v,
+                        double& h) {
+    auto s = leaf_step(integrator_, metric_, f_, z, carried, eps, v, h);
     if (!s.ok()) return s;
     ++r_.num_steps;
-    h = hamiltonian(metric_, z, v, ws_.dense_v);
     const double delta = r_.h0 - h;
     r_.sum_metro_prob += delta > 0.0 ? 1.0 : std::exp(delta);
     return absl::OkStatus();

@@ -22,7 +22,9 @@
 #include "nutshell/core/metric.hpp"
 #include "nutshell/core/state.hpp"
 #include "nutshell/core/validation.hpp"
+#include "nutshell/core/normals.hpp"
 #include "nutshell/core/vector_ops.hpp"
+#include "nutshell/mcmc/nuts_leapfrog.hpp"
 
 namespace nutshell::nuts {
 
@@ -68,6 +70,9 @@ struct Workspace {
   Vec momentum;  ///< the initial momentum
   Vec velocity;  ///< integrator scratch
   Vec dense_v;   ///< velocity scratch for dense metrics
+  /// Per end, the velocity and M^-1 grad carried by the integrator for a
+  /// non-diagonal metric (see nuts_leapfrog.hpp); sized on first use.
+  std::array<detail::CarriedVelocity, 2> carried;
 
   /// An empty workspace; buffers are sized by the first transition.
   Workspace() = default;
@@ -155,9 +160,18 @@ class KeySchedule {
   }
   /// The uniform for uniform progressive sampling at the subtree node of
   /// expansion `expansion` whose right half starts at leaf `boundary`.
+  /// Computed 8 boundaries at a time (Threefry on 8 counters at once,
+  /// bitwise the one-block-per-node definition): a subtree visits its
+  /// boundaries in runs inside one aligned group of 8.
   double subtree_uniform(int expansion, std::uint64_t boundary) {
-    return nutshell::detail::to_unit_open(nutshell::detail::threefry(
-        tree_, boundary, kNodeTag + static_cast<std::uint64_t>(expansion))[0]);
+    const std::uint64_t base = boundary & ~std::uint64_t{nutshell::detail::kThreefryLanes - 1};
+    if (expansion != node_expansion_ || base != node_base_) {
+      nutshell::detail::threefry_lanes(tree_, base, kNodeTag + static_cast<std::uint64_t>(expansion),
+                                       node_words_);
+      node_expansion_ = expansion;
+      node_base_ = base;
+    }
+    return nutshell::detail::to_unit_open(node_words_[2 * (boundary - base)]);
   }
 
  private:
@@ -177,6 +191,9 @@ class KeySchedule {
   Key momentum_, tree_;
   int cached_ = -1;
   std::array<std::uint64_t, 2> cached_block_{};
+  int node_expansion_ = -1;
+  std::uint64_t node_base_ = 0;
+  std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> node_words_{};
 };
 
 /// A source of the random choices of one trajectory: KeySchedule in normal
