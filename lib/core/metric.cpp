@@ -17,6 +17,15 @@ double dot(const Vec& a, const Vec& b) {
   return s;
 }
 
+// y = d .* x and y *= d, as vectorisable loops (NUTSHELL_SIMD_FOR).
+void scale(std::size_t n, const double* __restrict d, const double* __restrict x,
+           double* __restrict y) {
+  NUTSHELL_SIMD_FOR(n, y[i] = d[i] * x[i];);
+}
+void scale_in_place(std::size_t n, const double* __restrict d, double* __restrict y) {
+  NUTSHELL_SIMD_FOR(n, y[i] *= d[i];);
+}
+
 // Row j of a row-major k x d matrix.
 const double* row(const Mat& m, std::size_t j) { return m.data() + j * m.shape(1); }
 
@@ -150,12 +159,9 @@ void Metric::sample_momentum(const Key& key, Vec& p) const {
   switch (kind_) {
     case Kind::kIdentity:
       return;
-    case Kind::kDiagonal: {
-      double* __restrict pp = p.data();
-      const double* __restrict s = inv_sqrt_diag_.data();
-      ops::blocked_for(dim_, [&](std::size_t i, std::size_t) { pp[i] *= s[i]; });
+    case Kind::kDiagonal:
+      scale_in_place(dim_, inv_sqrt_diag_.data(), p.data());
       return;
-    }
     case Kind::kDense: {
       // p = L^-T z has covariance (L L^T)^-1 = M: solve L^T p = z in place.
       cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, static_cast<int>(dim_),
@@ -176,13 +182,10 @@ void Metric::velocity(const Vec& p, Vec& v) const {
     case Kind::kIdentity:
       ops::copy(p, v);
       return;
-    case Kind::kDiagonal: {
-      const double* __restrict pp = p.data();
-      const double* __restrict d = diag_.data();
-      double* __restrict pv = v.data();
-      ops::blocked_for(dim_, [&](std::size_t i, std::size_t) { pv[i] = d[i] * pp[i]; });
+    case Kind::kDiagonal:
+      if (p.data() == v.data()) return scale_in_place(dim_, diag_.data(), v.data());
+      scale(dim_, diag_.data(), p.data(), v.data());
       return;
-    }
     case Kind::kDense:
       cblas_dsymv(CblasRowMajor, CblasLower, static_cast<int>(dim_), 1.0, dense_.data(),
                   static_cast<int>(dim_), p.data(), 1, 0.0, v.data(), 1);

@@ -128,7 +128,6 @@ double ziggurat_slow(const Ziggurat& z, std::uint64_t w, const Key& retry_key) {
 
 void standard_normals(const Key& key, std::span<double> out) {
   const Ziggurat& z = ziggurat();
-  const Key retry = fold_in(key, detail::kNormalsTag);
   constexpr std::size_t kBlock = 2 * detail::kThreefryLanes;
   std::array<std::uint64_t, kBlock> words;
   const std::size_t n = out.size();
@@ -151,7 +150,7 @@ void standard_normals(const Key& key, std::span<double> out) {
       if (inside[j]) [[likely]]
         o[j] = x[j];
       else
-        o[j] = ziggurat_slow(z, words[j], split_one(retry, start + j));
+        o[j] = ziggurat_slow(z, words[j], split_one(fold_in(key, detail::kNormalsTag), start + j));
     }
   }
 }

@@ -352,7 +352,14 @@ TEST(NutsReference, Scales10dAgreesWithStanRecursion) {
   auto g = testing::Gaussian::scales_10d();
   auto diag = Metric::diagonal(variances(g));
   auto dense = Metric::dense(random_spd(10, 77));
-  ASSERT_TRUE(diag.ok() && dense.ok());
+  // Low rank (nutpie's metric): the variances corrected along two
+  // orthonormal directions; non-diagonal, so the velocity is carried.
+  Mat basis = xt::zeros<double>({2, 10});
+  basis(0, 0) = basis(0, 1) = 1.0 / std::sqrt(2.0);
+  basis(1, 2) = 0.6;
+  basis(1, 3) = -0.8;
+  auto low_rank = Metric::low_rank(variances(g), basis, Vec{2.0, 0.5});
+  ASSERT_TRUE(diag.ok() && dense.ok() && low_rank.ok());
   Coverage cov;
   std::vector<Case> cases = {
       {"10d diag eps 0.8", g, *diag, 0.8},
@@ -361,6 +368,7 @@ TEST(NutsReference, Scales10dAgreesWithStanRecursion) {
       {"10d dense (wrong) metric eps 0.05", g, *dense, 0.05, velocity_verlet, 7},
       {"10d identity eps 0.12 max 6", g, Metric::identity(10), 0.12, velocity_verlet, 6},
       {"10d diag yoshida", g, *diag, 1.0, yoshida},
+      {"10d low rank eps 0.7", g, *low_rank, 0.7},
   };
   std::uint64_t seed = 100;
   for (auto& c : cases) compare_chain(c, seed++, 250, cov);

@@ -2,7 +2,7 @@
 // Plain loops over contiguous doubles, and no expression-template
 // temporaries are ever materialised.
 //
-// Why `blocked_for`: GCC 12 at -O2 vectorises with the "very cheap" cost
+// Why NUTSHELL_SIMD_FOR: GCC 12 at -O2 vectorises with the "very cheap" cost
 // model, which refuses a loop of unknown trip count (it would need an
 // epilogue) and any loop needing a runtime alias check, so a plain
 // `for (i < n) y[i] += a * x[i]` stays scalar. A fixed inner block of 8 over
@@ -16,32 +16,53 @@
 
 #include "nutshell/core/types.hpp"
 
+/// Runs the statements `...` for i in [0, n): in blocks of
+/// nutshell::ops::kLanes, with `lane` = i - block start (0 in the remainder),
+/// so a reduction can keep one accumulator per lane (acc[lane]). Use it
+/// inside a function whose pointer parameters are `__restrict`: GCC drops
+/// the restrict guarantee of local pointers and of lambdas after inlining,
+/// and then keeps the loop scalar rather than version it.
+#define NUTSHELL_SIMD_FOR(n, ...)                                                 \
+  do {                                                                            \
+    std::size_t simd_base_ = 0;                                                   \
+    for (; simd_base_ + ::nutshell::ops::kLanes <= (n);                           \
+         simd_base_ += ::nutshell::ops::kLanes)                                   \
+      for (std::size_t lane = 0; lane < ::nutshell::ops::kLanes; ++lane) {        \
+        const std::size_t i = simd_base_ + lane;                                  \
+        __VA_ARGS__                                                               \
+      }                                                                           \
+    for (std::size_t i = simd_base_, lane = 0; i < (n); ++i) {                    \
+      (void)lane;                                                                 \
+      __VA_ARGS__                                                                 \
+    }                                                                             \
+  } while (0)
+
 namespace nutshell::ops {
 
-/// Lanes per block in blocked_for (and accumulators per reduction).
+/// Lanes per block in NUTSHELL_SIMD_FOR (and accumulators per reduction).
 inline constexpr std::size_t kLanes = 8;
-
-/// Calls body(i, lane) for i in [0, n): blocks of kLanes with lane = i %
-/// kLanes, then the remainder with lane 0. Reductions keep one accumulator
-/// per lane (see sum_lanes) so that they vectorise too.
-template <class Body>
-[[gnu::always_inline]] inline void blocked_for(std::size_t n, Body&& body) {
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (std::size_t j = 0; j < kLanes; ++j) body(i + j, j);
-  for (; i < n; ++i) body(i, 0);
-}
 
 /// Sum of the kLanes accumulators of a blocked reduction (pairwise).
 inline double sum_lanes(const double (&acc)[kLanes]) {
   return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
+namespace detail {
+inline void axpy(std::size_t n, double a, const double* __restrict x, double* __restrict y) {
+  NUTSHELL_SIMD_FOR(n, y[i] += a * x[i];);
+}
+inline void copy(std::size_t n, const double* __restrict x, double* __restrict y) {
+  NUTSHELL_SIMD_FOR(n, y[i] = x[i];);
+}
+inline void add(std::size_t n, const double* __restrict a, const double* __restrict b,
+                double* __restrict y) {
+  NUTSHELL_SIMD_FOR(n, y[i] = a[i] + b[i];);
+}
+}  // namespace detail
+
 /// y += a * x
 inline void axpy(double a, const Vec& x, Vec& y) {
-  const double* __restrict px = x.data();
-  double* __restrict py = y.data();
-  blocked_for(y.size(), [&](std::size_t i, std::size_t) { py[i] += a * px[i]; });
+  detail::axpy(y.size(), a, x.data(), y.data());
 }
 
 /// Sum of x_i * y_i.
@@ -56,17 +77,12 @@ inline double dot(const Vec& x, const Vec& y) {
 /// dst = src, into an already sized buffer (never reallocates when sizes match).
 inline void copy(const Vec& src, Vec& dst) {
   ensure_size(dst, src.size());
-  const double* __restrict ps = src.data();
-  double* __restrict pd = dst.data();
-  blocked_for(src.size(), [&](std::size_t i, std::size_t) { pd[i] = ps[i]; });
+  if (src.data() != dst.data()) detail::copy(src.size(), src.data(), dst.data());
 }
 
 /// dst = a + b
 inline void add(const Vec& a, const Vec& b, Vec& dst) {
-  const double* __restrict pa = a.data();
-  const double* __restrict pb = b.data();
-  double* __restrict pd = dst.data();
-  blocked_for(dst.size(), [&](std::size_t i, std::size_t) { pd[i] = pa[i] + pb[i]; });
+  detail::add(dst.size(), a.data(), b.data(), dst.data());
 }
 
 /// Squared Euclidean norm.

@@ -52,10 +52,10 @@ inline double log_add_exp(double a, double b) {
   return b + std::log1p(std::exp(a - b));
 }
 
-// The loops below fuse each merge's vector work into one pass and keep
-// several partial sums per dot product: a single running sum is bound by the
-// floating-point add latency, which made these reductions cost more than a
-// cheap gradient.
+// The loops below fuse each merge's vector work into one pass and keep one
+// partial sum per SIMD lane per dot product (NUTSHELL_SIMD_FOR): a single
+// running sum is bound by the floating-point add latency, and GCC at -O2
+// leaves loops of unknown trip count scalar.
 
 /// Hamiltonian at `z`, writing its velocity M^-1 p to `v`; +inf when the
 /// energy or the log density is not finite (Stan maps NaN to +inf, which
@@ -105,42 +105,10 @@ inline double hamiltonian(const Metric& metric, const IntegratorState& z, double
 inline bool merge_leaves(std::size_t n, double* __restrict rho, double* __restrict p_end,
                          const double* __restrict p_near, const double* __restrict v_near,
                          const double* __restrict p_far, const double* __restrict v_far) {
-  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const double r0 = p_near[i] + p_far[i];
-    const double r1 = p_near[i + 1] + p_far[i + 1];
-    const double r2 = p_near[i + 2] + p_far[i + 2];
-    const double r3 = p_near[i + 3] + p_far[i + 3];
-    rho[i] = r0;
-    rho[i + 1] = r1;
-    rho[i + 2] = r2;
-    rho[i + 3] = r3;
-    p_end[i] = p_far[i];
-    p_end[i + 1] = p_far[i + 1];
-    p_end[i + 2] = p_far[i + 2];
-    p_end[i + 3] = p_far[i + 3];
-    a0 += v_near[i] * r0;
-    a1 += v_near[i + 1] * r1;
-    a2 += v_near[i + 2] * r2;
-    a3 += v_near[i + 3] * r3;
-    b0 += v_far[i] * r0;
-    b1 += v_far[i + 1] * r1;
-    b2 += v_far[i + 2] * r2;
-    b3 += v_far[i + 3] * r3;
-  }
-  for (; i < n; ++i) {
-    const double r = p_near[i] + p_far[i];
-    rho[i] = r;
-    p_end[i] = p_far[i];
-    a0 += v_near[i] * r;
-    b0 += v_far[i] * r;
-  }
-  a0 += a2;
-  a1 += a3;
-  b0 += b2;
-  b1 += b3;
-  return a0 + a1 > 0.0 && b0 + b1 > 0.0;
+  double near[ops::kLanes] = {}, far[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, const double r = p_near[i] + p_far[i]; rho[i] = r; p_end[i] = p_far[i];
+                    near[lane] += v_near[i] * r; far[lane] += v_far[i] * r;);
+  return ops::sum_lanes(near) > 0.0 && ops::sum_lanes(far) > 0.0;
 }
 
 /// Merge of subtree `near` (nearer the initial point) with `far`: rho_near
@@ -154,54 +122,22 @@ inline bool merge_subtrees(std::size_t n, double* __restrict rho_near,
                            const double* __restrict v_near_end, const double* __restrict rho_far,
                            const double* __restrict p_far_beg, const double* __restrict v_far_beg,
                            const double* __restrict v_far_end) {
-  // Two interleaved partial sums (suffix 0 and 1) per dot product.
-  double wn0 = 0.0, wf0 = 0.0, nn0 = 0.0, nf0 = 0.0, fn0 = 0.0, ff0 = 0.0;
-  double wn1 = 0.0, wf1 = 0.0, nn1 = 0.0, nf1 = 0.0, fn1 = 0.0, ff1 = 0.0;
-  std::size_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    {
-      const double join_near = rho_near[i] + p_far_beg[i];  // near half + far's first point
-      const double join_far = rho_far[i] + p_near_end[i];   // far half + near's last point
-      const double whole = rho_near[i] + rho_far[i];
-      rho_near[i] = whole;
-      wn0 += v_near_beg[i] * whole;
-      wf0 += v_far_end[i] * whole;
-      nn0 += v_near_beg[i] * join_near;
-      nf0 += v_far_beg[i] * join_near;
-      fn0 += v_near_end[i] * join_far;
-      ff0 += v_far_end[i] * join_far;
-    }
-    {
-      const std::size_t k = i + 1;
-      const double join_near = rho_near[k] + p_far_beg[k];
-      const double join_far = rho_far[k] + p_near_end[k];
-      const double whole = rho_near[k] + rho_far[k];
-      rho_near[k] = whole;
-      wn1 += v_near_beg[k] * whole;
-      wf1 += v_far_end[k] * whole;
-      nn1 += v_near_beg[k] * join_near;
-      nf1 += v_far_beg[k] * join_near;
-      fn1 += v_near_end[k] * join_far;
-      ff1 += v_far_end[k] * join_far;
-    }
-  }
-  if (i < n) {
-    const double join_near = rho_near[i] + p_far_beg[i];
-    const double join_far = rho_far[i] + p_near_end[i];
-    const double whole = rho_near[i] + rho_far[i];
-    rho_near[i] = whole;
-    wn0 += v_near_beg[i] * whole;
-    wf0 += v_far_end[i] * whole;
-    nn0 += v_near_beg[i] * join_near;
-    nf0 += v_far_beg[i] * join_near;
-    fn0 += v_near_end[i] * join_far;
-    ff0 += v_far_end[i] * join_far;
-  }
-  const double whole_near = wn0 + wn1, whole_far = wf0 + wf1;
-  const double join_near_near = nn0 + nn1, join_near_far = nf0 + nf1;
-  const double join_far_near = fn0 + fn1, join_far_far = ff0 + ff1;
-  return whole_near > 0.0 && whole_far > 0.0 && join_near_near > 0.0 && join_near_far > 0.0 &&
-         join_far_near > 0.0 && join_far_far > 0.0;
+  // One accumulator per lane for each of the six dot products.
+  double wn[ops::kLanes] = {}, wf[ops::kLanes] = {}, nn[ops::kLanes] = {};
+  double nf[ops::kLanes] = {}, fn[ops::kLanes] = {}, ff[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n,
+                    const double join_near = rho_near[i] + p_far_beg[i];  // near + far's first
+                    const double join_far = rho_far[i] + p_near_end[i];   // far + near's last
+                    const double whole = rho_near[i] + rho_far[i];
+                    rho_near[i] = whole;
+                    wn[lane] += v_near_beg[i] * whole;
+                    wf[lane] += v_far_end[i] * whole;
+                    nn[lane] += v_near_beg[i] * join_near;
+                    nf[lane] += v_far_beg[i] * join_near;
+                    fn[lane] += v_near_end[i] * join_far;
+                    ff[lane] += v_far_end[i] * join_far;);
+  return ops::sum_lanes(wn) > 0.0 && ops::sum_lanes(wf) > 0.0 && ops::sum_lanes(nn) > 0.0 &&
+         ops::sum_lanes(nf) > 0.0 && ops::sum_lanes(fn) > 0.0 && ops::sum_lanes(ff) > 0.0;
 }
 
 inline void store_proposal(const IntegratorState& z, double energy, Workspace::Proposal& p) {
