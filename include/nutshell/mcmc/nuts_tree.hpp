@@ -52,6 +52,29 @@ inline double log_add_exp(double a, double b) {
   return b + std::log1p(std::exp(a - b));
 }
 
+/// log_add_exp(a, b), also returning t = exp(-|a - b|) (1 when equal): the
+/// one exponential that both the sum and the sampling probabilities need,
+/// which saves an exp per merge (exp(b - log_sum) = t / (1 + t) or
+/// 1 / (1 + t); exp(b - a) = t when a >= b).
+inline double log_add_exp(double a, double b, double& t) {
+  if (a == std::numeric_limits<double>::infinity() &&
+      b == std::numeric_limits<double>::infinity()) {
+    t = 1.0;
+    return a;
+  }
+  if (a > b) {
+    t = std::exp(b - a);
+    return a + std::log1p(t);
+  }
+  t = std::exp(a - b);  // 0 when a = -inf: the sum is b
+  return b + std::log1p(t);
+}
+
+/// exp(b - log_add_exp(a, b)), the share of b, from t of log_add_exp.
+inline double share_of_second(double a, double b, double t) {
+  return a > b ? t / (1.0 + t) : 1.0 / (1.0 + t);
+}
+
 // The loops below fuse each merge's vector work into one pass and keep one
 // partial sum per SIMD lane per dot product (NUTSHELL_SIMD_FOR): a single
 // running sum is bound by the floating-point add latency, and GCC at -O2
@@ -62,40 +85,42 @@ inline double log_add_exp(double a, double b) {
 /// makes the point divergent). A non-finite gradient needs no separate
 /// check: every integrator ends on a momentum update with it, so it reaches
 /// the kinetic energy.
+// v = d .* p; returns p . v.
+inline double velocity_and_twice_kinetic(std::size_t n, const double* __restrict p,
+                                         const double* __restrict d, double* __restrict v) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, v[i] = d[i] * p[i]; acc[lane] += p[i] * v[i];);
+  return ops::sum_lanes(acc);
+}
+
+// p . v.
+inline double twice_kinetic(std::size_t n, const double* __restrict p,
+                            const double* __restrict v) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, acc[lane] += p[i] * v[i];);
+  return ops::sum_lanes(acc);
+}
+
+/// Hamiltonian at `z`, writing its velocity M^-1 p to `v`; +inf when the
+/// energy or the log density is not finite (Stan maps NaN to +inf, which
+/// makes the point divergent). A non-finite gradient needs no separate
+/// check: every integrator ends on a momentum update with it, so it reaches
+/// the kinetic energy.
 inline double hamiltonian(const Metric& metric, const IntegratorState& z, double* v,
                           Vec& dense_scratch) {
   const std::size_t n = z.position.size();
-  const double* __restrict p = z.momentum.data();
-  // Identity and diagonal metrics are the common case: scale p into v in the
-  // same pass as the energy sum (the identity's diagonal is ones).
-  const double* __restrict d = nullptr;
+  double pv = 0.0;
   if (!metric.is_diagonal()) {  // dense or low rank
     metric.velocity(z.momentum, dense_scratch);
     std::copy(dense_scratch.begin(), dense_scratch.end(), v);
+    pv = twice_kinetic(n, z.momentum.data(), v);
   } else {
-    d = metric.inverse_mass_diagonal().data();
+    // Identity and diagonal metrics are the common case: scale p into v in
+    // the same pass as the energy sum (the identity's diagonal is ones).
+    pv = velocity_and_twice_kinetic(n, z.momentum.data(),
+                                    metric.inverse_mass_diagonal().data(), v);
   }
-  double k0 = 0.0, k1 = 0.0, k2 = 0.0, k3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    if (d) {
-      v[i] = d[i] * p[i];
-      v[i + 1] = d[i + 1] * p[i + 1];
-      v[i + 2] = d[i + 2] * p[i + 2];
-      v[i + 3] = d[i + 3] * p[i + 3];
-    }
-    k0 += p[i] * v[i];
-    k1 += p[i + 1] * v[i + 1];
-    k2 += p[i + 2] * v[i + 2];
-    k3 += p[i + 3] * v[i + 3];
-  }
-  for (; i < n; ++i) {
-    if (d) v[i] = d[i] * p[i];
-    k0 += p[i] * v[i];
-  }
-  const double h = -z.logdensity + 0.5 * ((k0 + k2) + (k1 + k3));
-  return std::isfinite(z.logdensity) && !std::isnan(h) ? h
-                                                       : std::numeric_limits<double>::infinity();
+  return leaf_energy(z.logdensity, 0.5 * pv);
 }
 
 /// Merge of two single leaves (near: momentum `p_near`, velocity `v_near`;
@@ -234,12 +259,13 @@ class TreeBuilder {
   /// Biased progressive sampling of the new subtree `sub` against the
   /// trajectory, then the top-level criterion. Returns false on a U-turn.
   bool merge_into_trajectory(int expansion, int side, Workspace::Node& sub) {
-    if (sub.log_weight > r_.log_sum_weight ||
-        choices_.merge_uniform(expansion) < std::exp(sub.log_weight - r_.log_sum_weight)) {
+    double t = 0.0;  // exp(sub - old sum) whenever the uniform is consulted
+    const double log_sum = log_add_exp(r_.log_sum_weight, sub.log_weight, t);
+    if (sub.log_weight > r_.log_sum_weight || choices_.merge_uniform(expansion) < t) {
       std::swap(ws_.sample, sub.proposal);
       r_.selected_initial = false;
     }
-    r_.log_sum_weight = log_add_exp(r_.log_sum_weight, sub.log_weight);
+    r_.log_sum_weight = log_sum;
     // The old trajectory is the near half: its "beginning" is the end away
     // from the new subtree.
     const int other = 1 - side;
@@ -267,8 +293,9 @@ class TreeBuilder {
   // left.v_end) into the single leaf `left`.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
                   double log_w, double h) {
-    const double log_sum = log_add_exp(left.log_weight, log_w);
-    if (log_w > log_sum || choices_.subtree_uniform(expansion, i) < std::exp(log_w - log_sum))
+    double t = 0.0;
+    const double log_sum = log_add_exp(left.log_weight, log_w, t);
+    if (choices_.subtree_uniform(expansion, i) < share_of_second(left.log_weight, log_w, t))
       store_proposal(z, h, left.proposal);
     left.log_weight = log_sum;
     return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
@@ -279,9 +306,10 @@ class TreeBuilder {
   // sampling and the three checks); the result is left in `left`.
   bool merge_nodes(int expansion, std::uint64_t boundary, Workspace::Node& left,
                    Workspace::Node& right) {
-    const double log_sum = log_add_exp(left.log_weight, right.log_weight);
-    if (right.log_weight > log_sum ||
-        choices_.subtree_uniform(expansion, boundary) < std::exp(right.log_weight - log_sum))
+    double t = 0.0;
+    const double log_sum = log_add_exp(left.log_weight, right.log_weight, t);
+    if (choices_.subtree_uniform(expansion, boundary) <
+        share_of_second(left.log_weight, right.log_weight, t))
       std::swap(left.proposal, right.proposal);
     left.log_weight = log_sum;
     const bool ok = merge_subtrees(n_, left.rho, left.v_beg, left.p_end, left.v_end, right.rho,

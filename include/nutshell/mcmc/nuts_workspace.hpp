@@ -148,7 +148,14 @@ struct Workspace {
 /// one block per choice keeps the cost to a few hash evaluations per step.
 class KeySchedule {
  public:
-  explicit KeySchedule(const Key& key) : momentum_(split_one(key, 0)), tree_(split_one(key, 1)) {}
+  /// The two children are split_one(key, 0) and split_one(key, 1), computed
+  /// in one 8-lane Threefry call.
+  explicit KeySchedule(const Key& key) {
+    std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> w;
+    nutshell::detail::threefry_lanes(key, 0, nutshell::detail::kSplitTag, w);
+    momentum_ = Key{{w[0], w[1]}};
+    tree_ = Key{{w[2], w[3]}};
+  }
   /// The key the initial momentum is drawn from.
   const Key& momentum_key() const { return momentum_; }
   /// +1 (forward) or -1 (backward) for expansion `expansion`.
@@ -179,18 +186,21 @@ class KeySchedule {
   // tree key is used for nothing else.
   static constexpr std::uint64_t kExpansionTag = 0x4e55545345585000ULL;  // "NUTSEXP"
   static constexpr std::uint64_t kNodeTag = 0x4e5554534e4f0000ULL;       // "NUTSNO" + e
-  // Direction and merge uniform come from the same block; cache it.
-  const std::array<std::uint64_t, 2>& block(int expansion) {
-    if (expansion != cached_) {
-      cached_block_ =
-          nutshell::detail::threefry(tree_, static_cast<std::uint64_t>(expansion), kExpansionTag);
-      cached_ = expansion;
+  // Direction and merge uniform come from the same block; the blocks of 8
+  // expansions are computed at once and cached.
+  std::array<std::uint64_t, 2> block(int expansion) {
+    const int base = expansion & ~static_cast<int>(nutshell::detail::kThreefryLanes - 1);
+    if (base != cached_) {
+      nutshell::detail::threefry_lanes(tree_, static_cast<std::uint64_t>(base), kExpansionTag,
+                                       cached_blocks_);
+      cached_ = base;
     }
-    return cached_block_;
+    const std::size_t j = 2 * static_cast<std::size_t>(expansion - base);
+    return {cached_blocks_[j], cached_blocks_[j + 1]};
   }
   Key momentum_, tree_;
   int cached_ = -1;
-  std::array<std::uint64_t, 2> cached_block_{};
+  std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> cached_blocks_{};
   int node_expansion_ = -1;
   std::uint64_t node_base_ = 0;
   std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> node_words_{};
