@@ -495,7 +495,21 @@ void bm_window_adaptation(benchmark::State& state, Target<T>* t, MetricKind m) {
   }
   const double heap = static_cast<double>(thread_heap_allocations() - heap0);
   const double n = static_cast<double>(state.iterations());
+  // What `sample` runs: no kept Infos. Allocations of one whole warmup, then
+  // of one twice as long: the difference is what more steps cost (window
+  // ends re-estimate the metric; the transitions allocate nothing).
+  options.keep_infos = false;
+  auto lean = adaptation::window_adaptation(nuts::Kernel{}, f, options);
+  std::uint64_t lean_allocs[2];
+  for (int k = 0; k < 2; ++k) {
+    const std::uint64_t h0 = thread_heap_allocations();
+    auto r = lean.run(make_key(32), s.state.position, kSteps << k);
+    lean_allocs[k] = thread_heap_allocations() - h0;
+    benchmark::DoNotOptimize(r.ok());
+  }
   set_time_per_grad(state, grads);
+  state.counters["heap_allocs_no_infos"] = static_cast<double>(lean_allocs[0]);
+  state.counters["heap_allocs_no_infos_2x"] = static_cast<double>(lean_allocs[1]);
   state.counters["t_step"] = benchmark::Counter(
       n * kSteps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["steps"] = grads / (n * kSteps);

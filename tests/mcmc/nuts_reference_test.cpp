@@ -21,7 +21,10 @@ using nuts::KeySchedule;
 // Stan's base_nuts::transition and build_tree, transcribed line by line:
 // recursion, fresh vectors at every node, Stan's variable names. Only the
 // random numbers differ from Stan: they come from the KeySchedule, addressed
-// by (expansion, leaf where the right half starts), instead of a stream.
+// by (expansion, leaf where the right half starts), instead of a stream; and
+// the leapfrog is nutshell's leaf_step, which for dense and low-rank metrics
+// carries v = M^-1 p along the trajectory instead of recomputing it (equal
+// in exact arithmetic; the fast kernel does the same, so both round alike).
 template <class F>
 class ReferenceNuts {
  public:
@@ -50,6 +53,7 @@ class ReferenceNuts {
     Vec p = xt::zeros<double>({n});
     metric_.sample_momentum(rng.momentum_key(), p);
     z_ = IntegratorState{init.position, p, init.logdensity, init.logdensity_grad};
+    nuts::detail::start_carrying(metric_, z_, carried_);
 
     Point z_fwd = point(z_), z_bck = point(z_), z_sample = point(z_), z_propose = point(z_);
     Vec p_fwd_fwd = z_.momentum;
@@ -136,12 +140,16 @@ class ReferenceNuts {
     Vec q, p, g;
     double logp = 0.0;
     double h = 0.0;
+    nuts::detail::CarriedVelocity carried;
   };
 
   Point point(const IntegratorState& z) const {
-    return Point{z.position, z.momentum, z.logdensity_grad, z.logdensity, 0.0};
+    return Point{z.position, z.momentum, z.logdensity_grad, z.logdensity, 0.0, carried_};
   }
-  void restore(const Point& a) { z_ = IntegratorState{a.q, a.p, a.logp, a.g}; }
+  void restore(const Point& a) {
+    z_ = IntegratorState{a.q, a.p, a.logp, a.g};
+    carried_ = a.carried;
+  }
 
   static double dot(const Vec& a, const Vec& b) {
     return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
@@ -169,11 +177,13 @@ class ReferenceNuts {
                   Vec& p_sharp_beg, Vec& p_sharp_end, Vec& rho, Vec& p_beg, Vec& p_end, double H0,
                   double sign, int& n_leapfrog, double& log_sum_weight, double& sum_metro_prob) {
     if (depth == 0) {
-      Vec scratch = xt::zeros<double>({z_.position.size()});
-      auto s = integrate_step(integrator_, metric_, f_, z_, sign * epsilon_, scratch);
+      Vec p_sharp = xt::zeros<double>({z_.position.size()});
+      double unused = 0.0;
+      auto s = nuts::detail::leaf_step(integrator_, metric_, f_, z_, carried_, sign * epsilon_,
+                                       p_sharp.data(), unused);
       EXPECT_TRUE(s.ok()) << s;
       ++n_leapfrog;
-      double h = hamiltonian(z_);
+      double h = -z_.logdensity + 0.5 * dot(z_.momentum, p_sharp);
       if (std::isnan(h)) h = std::numeric_limits<double>::infinity();
       if ((h - H0) > 1000.0) divergent_ = true;
       log_sum_weight = log_sum_exp(log_sum_weight, H0 - h);
@@ -183,7 +193,7 @@ class ReferenceNuts {
         sum_metro_prob += std::exp(H0 - h);
       z_propose = point(z_);
       z_propose.h = h;
-      p_sharp_beg = dtau_dp(z_);
+      p_sharp_beg = p_sharp;
       p_sharp_end = p_sharp_beg;
       rho += z_.momentum;
       p_beg = z_.momentum;
@@ -237,6 +247,7 @@ class ReferenceNuts {
   Integrator integrator_;
   int max_depth_;
   IntegratorState z_;
+  nuts::detail::CarriedVelocity carried_;
   int depth_ = 0;
   int expansion_ = 0;
   bool divergent_ = false;
@@ -341,7 +352,14 @@ TEST(NutsReference, Scales10dAgreesWithStanRecursion) {
   auto g = testing::Gaussian::scales_10d();
   auto diag = Metric::diagonal(variances(g));
   auto dense = Metric::dense(random_spd(10, 77));
-  ASSERT_TRUE(diag.ok() && dense.ok());
+  // Low rank (nutpie's metric): the variances corrected along two
+  // orthonormal directions; non-diagonal, so the velocity is carried.
+  Mat basis = xt::zeros<double>({2, 10});
+  basis(0, 0) = basis(0, 1) = 1.0 / std::sqrt(2.0);
+  basis(1, 2) = 0.6;
+  basis(1, 3) = -0.8;
+  auto low_rank = Metric::low_rank(variances(g), basis, Vec{2.0, 0.5});
+  ASSERT_TRUE(diag.ok() && dense.ok() && low_rank.ok());
   Coverage cov;
   std::vector<Case> cases = {
       {"10d diag eps 0.8", g, *diag, 0.8},
@@ -350,6 +368,7 @@ TEST(NutsReference, Scales10dAgreesWithStanRecursion) {
       {"10d dense (wrong) metric eps 0.05", g, *dense, 0.05, velocity_verlet, 7},
       {"10d identity eps 0.12 max 6", g, Metric::identity(10), 0.12, velocity_verlet, 6},
       {"10d diag yoshida", g, *diag, 1.0, yoshida},
+      {"10d low rank eps 0.7", g, *low_rank, 0.7},
   };
   std::uint64_t seed = 100;
   for (auto& c : cases) compare_chain(c, seed++, 250, cov);

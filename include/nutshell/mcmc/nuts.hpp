@@ -145,7 +145,19 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
     ops::copy(state.logdensity_grad, z.logdensity_grad);
     z.logdensity = state.logdensity;
   }
-  result.h0 = hamiltonian(params.inverse_mass_matrix, ws.ends[0], ws.end_v[0], ws.dense_v);
+  const Metric& metric = params.inverse_mass_matrix;
+  if (metric.is_diagonal()) {
+    result.h0 = hamiltonian(metric, ws.ends[0], ws.end_v[0], ws.dense_v);
+  } else {
+    // Dense or low rank: the integrator carries v = M^-1 p and M^-1 grad
+    // from here on (nuts_leapfrog.hpp); the energy uses that v.
+    start_carrying(metric, ws.ends[0], ws.carried[0]);
+    ops::copy(ws.carried[0].velocity, ws.carried[1].velocity);
+    ops::copy(ws.carried[0].grad_velocity, ws.carried[1].grad_velocity);
+    const Vec& v0 = ws.carried[0].velocity;
+    std::copy(v0.begin(), v0.end(), ws.end_v[0]);
+    result.h0 = leaf_energy(state.logdensity, 0.5 * ops::dot(momentum, v0));
+  }
   if (!std::isfinite(result.h0))
     return absl::InvalidArgumentError(
         "the initial energy is not finite: check the state's log density and the momentum");

@@ -25,6 +25,7 @@
 #include "nutshell/core/validation.hpp"
 #include "nutshell/core/vector_ops.hpp"
 
+#include "nutshell/mcmc/nuts_leapfrog.hpp"
 #include "nutshell/mcmc/nuts_workspace.hpp"
 
 namespace nutshell::nuts {
@@ -51,10 +52,54 @@ inline double log_add_exp(double a, double b) {
   return b + std::log1p(std::exp(a - b));
 }
 
-// The loops below fuse each merge's vector work into one pass and keep
-// several partial sums per dot product: a single running sum is bound by the
-// floating-point add latency, which made these reductions cost more than a
-// cheap gradient.
+/// log_add_exp(a, b), also returning t = exp(-|a - b|) (1 when equal): the
+/// one exponential that both the sum and the sampling probabilities need,
+/// which saves an exp per merge (exp(b - log_sum) = t / (1 + t) or
+/// 1 / (1 + t); exp(b - a) = t when a >= b).
+inline double log_add_exp(double a, double b, double& t) {
+  if (a == std::numeric_limits<double>::infinity() &&
+      b == std::numeric_limits<double>::infinity()) {
+    t = 1.0;
+    return a;
+  }
+  if (a > b) {
+    t = std::exp(b - a);
+    return a + std::log1p(t);
+  }
+  t = std::exp(a - b);  // 0 when a = -inf: the sum is b
+  return b + std::log1p(t);
+}
+
+/// exp(b - log_add_exp(a, b)), the share of b, from t of log_add_exp.
+inline double share_of_second(double a, double b, double t) {
+  return a > b ? t / (1.0 + t) : 1.0 / (1.0 + t);
+}
+
+// The loops below fuse each merge's vector work into one pass and keep one
+// partial sum per SIMD lane per dot product (NUTSHELL_SIMD_FOR): a single
+// running sum is bound by the floating-point add latency, and GCC at -O2
+// leaves loops of unknown trip count scalar.
+
+/// Hamiltonian at `z`, writing its velocity M^-1 p to `v`; +inf when the
+/// energy or the log density is not finite (Stan maps NaN to +inf, which
+/// makes the point divergent). A non-finite gradient needs no separate
+/// check: every integrator ends on a momentum update with it, so it reaches
+/// the kinetic energy.
+// v = d .* p; returns p . v.
+inline double velocity_and_twice_kinetic(std::size_t n, const double* __restrict p,
+                                         const double* __restrict d, double* __restrict v) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, v[i] = d[i] * p[i]; acc[lane] += p[i] * v[i];);
+  return ops::sum_lanes(acc);
+}
+
+// p . v.
+inline double twice_kinetic(std::size_t n, const double* __restrict p,
+                            const double* __restrict v) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, acc[lane] += p[i] * v[i];);
+  return ops::sum_lanes(acc);
+}
 
 /// Hamiltonian at `z`, writing its velocity M^-1 p to `v`; +inf when the
 /// energy or the log density is not finite (Stan maps NaN to +inf, which
@@ -64,37 +109,18 @@ inline double log_add_exp(double a, double b) {
 inline double hamiltonian(const Metric& metric, const IntegratorState& z, double* v,
                           Vec& dense_scratch) {
   const std::size_t n = z.position.size();
-  const double* __restrict p = z.momentum.data();
-  // Identity and diagonal metrics are the common case: scale p into v in the
-  // same pass as the energy sum (the identity's diagonal is ones).
-  const double* __restrict d = nullptr;
+  double pv = 0.0;
   if (!metric.is_diagonal()) {  // dense or low rank
     metric.velocity(z.momentum, dense_scratch);
     std::copy(dense_scratch.begin(), dense_scratch.end(), v);
+    pv = twice_kinetic(n, z.momentum.data(), v);
   } else {
-    d = metric.inverse_mass_diagonal().data();
+    // Identity and diagonal metrics are the common case: scale p into v in
+    // the same pass as the energy sum (the identity's diagonal is ones).
+    pv = velocity_and_twice_kinetic(n, z.momentum.data(),
+                                    metric.inverse_mass_diagonal().data(), v);
   }
-  double k0 = 0.0, k1 = 0.0, k2 = 0.0, k3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    if (d) {
-      v[i] = d[i] * p[i];
-      v[i + 1] = d[i + 1] * p[i + 1];
-      v[i + 2] = d[i + 2] * p[i + 2];
-      v[i + 3] = d[i + 3] * p[i + 3];
-    }
-    k0 += p[i] * v[i];
-    k1 += p[i + 1] * v[i + 1];
-    k2 += p[i + 2] * v[i + 2];
-    k3 += p[i + 3] * v[i + 3];
-  }
-  for (; i < n; ++i) {
-    if (d) v[i] = d[i] * p[i];
-    k0 += p[i] * v[i];
-  }
-  const double h = -z.logdensity + 0.5 * ((k0 + k2) + (k1 + k3));
-  return std::isfinite(z.logdensity) && !std::isnan(h) ? h
-                                                       : std::numeric_limits<double>::infinity();
+  return leaf_energy(z.logdensity, 0.5 * pv);
 }
 
 /// Merge of two single leaves (near: momentum `p_near`, velocity `v_near`;
@@ -104,42 +130,10 @@ inline double hamiltonian(const Metric& metric, const IntegratorState& z, double
 inline bool merge_leaves(std::size_t n, double* __restrict rho, double* __restrict p_end,
                          const double* __restrict p_near, const double* __restrict v_near,
                          const double* __restrict p_far, const double* __restrict v_far) {
-  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const double r0 = p_near[i] + p_far[i];
-    const double r1 = p_near[i + 1] + p_far[i + 1];
-    const double r2 = p_near[i + 2] + p_far[i + 2];
-    const double r3 = p_near[i + 3] + p_far[i + 3];
-    rho[i] = r0;
-    rho[i + 1] = r1;
-    rho[i + 2] = r2;
-    rho[i + 3] = r3;
-    p_end[i] = p_far[i];
-    p_end[i + 1] = p_far[i + 1];
-    p_end[i + 2] = p_far[i + 2];
-    p_end[i + 3] = p_far[i + 3];
-    a0 += v_near[i] * r0;
-    a1 += v_near[i + 1] * r1;
-    a2 += v_near[i + 2] * r2;
-    a3 += v_near[i + 3] * r3;
-    b0 += v_far[i] * r0;
-    b1 += v_far[i + 1] * r1;
-    b2 += v_far[i + 2] * r2;
-    b3 += v_far[i + 3] * r3;
-  }
-  for (; i < n; ++i) {
-    const double r = p_near[i] + p_far[i];
-    rho[i] = r;
-    p_end[i] = p_far[i];
-    a0 += v_near[i] * r;
-    b0 += v_far[i] * r;
-  }
-  a0 += a2;
-  a1 += a3;
-  b0 += b2;
-  b1 += b3;
-  return a0 + a1 > 0.0 && b0 + b1 > 0.0;
+  double near[ops::kLanes] = {}, far[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, const double r = p_near[i] + p_far[i]; rho[i] = r; p_end[i] = p_far[i];
+                    near[lane] += v_near[i] * r; far[lane] += v_far[i] * r;);
+  return ops::sum_lanes(near) > 0.0 && ops::sum_lanes(far) > 0.0;
 }
 
 /// Merge of subtree `near` (nearer the initial point) with `far`: rho_near
@@ -153,54 +147,22 @@ inline bool merge_subtrees(std::size_t n, double* __restrict rho_near,
                            const double* __restrict v_near_end, const double* __restrict rho_far,
                            const double* __restrict p_far_beg, const double* __restrict v_far_beg,
                            const double* __restrict v_far_end) {
-  // Two interleaved partial sums (suffix 0 and 1) per dot product.
-  double wn0 = 0.0, wf0 = 0.0, nn0 = 0.0, nf0 = 0.0, fn0 = 0.0, ff0 = 0.0;
-  double wn1 = 0.0, wf1 = 0.0, nn1 = 0.0, nf1 = 0.0, fn1 = 0.0, ff1 = 0.0;
-  std::size_t i = 0;
-  for (; i + 2 <= n; i += 2) {
-    {
-      const double join_near = rho_near[i] + p_far_beg[i];  // near half + far's first point
-      const double join_far = rho_far[i] + p_near_end[i];   // far half + near's last point
-      const double whole = rho_near[i] + rho_far[i];
-      rho_near[i] = whole;
-      wn0 += v_near_beg[i] * whole;
-      wf0 += v_far_end[i] * whole;
-      nn0 += v_near_beg[i] * join_near;
-      nf0 += v_far_beg[i] * join_near;
-      fn0 += v_near_end[i] * join_far;
-      ff0 += v_far_end[i] * join_far;
-    }
-    {
-      const std::size_t k = i + 1;
-      const double join_near = rho_near[k] + p_far_beg[k];
-      const double join_far = rho_far[k] + p_near_end[k];
-      const double whole = rho_near[k] + rho_far[k];
-      rho_near[k] = whole;
-      wn1 += v_near_beg[k] * whole;
-      wf1 += v_far_end[k] * whole;
-      nn1 += v_near_beg[k] * join_near;
-      nf1 += v_far_beg[k] * join_near;
-      fn1 += v_near_end[k] * join_far;
-      ff1 += v_far_end[k] * join_far;
-    }
-  }
-  if (i < n) {
-    const double join_near = rho_near[i] + p_far_beg[i];
-    const double join_far = rho_far[i] + p_near_end[i];
-    const double whole = rho_near[i] + rho_far[i];
-    rho_near[i] = whole;
-    wn0 += v_near_beg[i] * whole;
-    wf0 += v_far_end[i] * whole;
-    nn0 += v_near_beg[i] * join_near;
-    nf0 += v_far_beg[i] * join_near;
-    fn0 += v_near_end[i] * join_far;
-    ff0 += v_far_end[i] * join_far;
-  }
-  const double whole_near = wn0 + wn1, whole_far = wf0 + wf1;
-  const double join_near_near = nn0 + nn1, join_near_far = nf0 + nf1;
-  const double join_far_near = fn0 + fn1, join_far_far = ff0 + ff1;
-  return whole_near > 0.0 && whole_far > 0.0 && join_near_near > 0.0 && join_near_far > 0.0 &&
-         join_far_near > 0.0 && join_far_far > 0.0;
+  // One accumulator per lane for each of the six dot products.
+  double wn[ops::kLanes] = {}, wf[ops::kLanes] = {}, nn[ops::kLanes] = {};
+  double nf[ops::kLanes] = {}, fn[ops::kLanes] = {}, ff[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n,
+                    const double join_near = rho_near[i] + p_far_beg[i];  // near + far's first
+                    const double join_far = rho_far[i] + p_near_end[i];   // far + near's last
+                    const double whole = rho_near[i] + rho_far[i];
+                    rho_near[i] = whole;
+                    wn[lane] += v_near_beg[i] * whole;
+                    wf[lane] += v_far_end[i] * whole;
+                    nn[lane] += v_near_beg[i] * join_near;
+                    nf[lane] += v_far_beg[i] * join_near;
+                    fn[lane] += v_near_end[i] * join_far;
+                    ff[lane] += v_far_end[i] * join_far;);
+  return ops::sum_lanes(wn) > 0.0 && ops::sum_lanes(wf) > 0.0 && ops::sum_lanes(nn) > 0.0 &&
+         ops::sum_lanes(nf) > 0.0 && ops::sum_lanes(fn) > 0.0 && ops::sum_lanes(ff) > 0.0;
 }
 
 inline void store_proposal(const IntegratorState& z, double energy, Workspace::Proposal& p) {
@@ -246,7 +208,8 @@ class TreeBuilder {
       Workspace::Node& slot = ws_.nodes[0];
       const bool even = (i & 1) == 0;
       double h = 0.0;
-      if (auto s = leapfrog(z, eps, even ? slot.v_beg : slot.v_end, h); !s.ok()) return s;
+      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h); !s.ok())
+        return s;
       if (h - r_.h0 > divergence_threshold_) {
         outcome = Subtree::kDivergent;
         return absl::OkStatus();
@@ -296,12 +259,13 @@ class TreeBuilder {
   /// Biased progressive sampling of the new subtree `sub` against the
   /// trajectory, then the top-level criterion. Returns false on a U-turn.
   bool merge_into_trajectory(int expansion, int side, Workspace::Node& sub) {
-    if (sub.log_weight > r_.log_sum_weight ||
-        choices_.merge_uniform(expansion) < std::exp(sub.log_weight - r_.log_sum_weight)) {
+    double t = 0.0;  // exp(sub - old sum) whenever the uniform is consulted
+    const double log_sum = log_add_exp(r_.log_sum_weight, sub.log_weight, t);
+    if (sub.log_weight > r_.log_sum_weight || choices_.merge_uniform(expansion) < t) {
       std::swap(ws_.sample, sub.proposal);
       r_.selected_initial = false;
     }
-    r_.log_sum_weight = log_add_exp(r_.log_sum_weight, sub.log_weight);
+    r_.log_sum_weight = log_sum;
     // The old trajectory is the near half: its "beginning" is the end away
     // from the new subtree.
     const int other = 1 - side;
@@ -313,13 +277,13 @@ class TreeBuilder {
   }
 
  private:
-  // One integrator step of `z`; `h` is the new Hamiltonian (+inf when not
-  // finite) and `v` receives the new velocity.
-  absl::Status leapfrog(IntegratorState& z, double eps, double* v, double& h) {
-    auto s = integrate_step(integrator_, metric_, f_, z, eps, ws_.velocity);
+  // One integrator step of `z` (nuts_leapfrog.hpp); `h` is the new
+  // Hamiltonian (+inf when not finite) and `v` receives the new velocity.
+  absl::Status leapfrog(IntegratorState& z, CarriedVelocity& carried, double eps, double* v,
+                        double& h) {
+    auto s = leaf_step(integrator_, metric_, f_, z, carried, eps, v, h);
     if (!s.ok()) return s;
     ++r_.num_steps;
-    h = hamiltonian(metric_, z, v, ws_.dense_v);
     const double delta = r_.h0 - h;
     r_.sum_metro_prob += delta > 0.0 ? 1.0 : std::exp(delta);
     return absl::OkStatus();
@@ -329,8 +293,9 @@ class TreeBuilder {
   // left.v_end) into the single leaf `left`.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
                   double log_w, double h) {
-    const double log_sum = log_add_exp(left.log_weight, log_w);
-    if (log_w > log_sum || choices_.subtree_uniform(expansion, i) < std::exp(log_w - log_sum))
+    double t = 0.0;
+    const double log_sum = log_add_exp(left.log_weight, log_w, t);
+    if (choices_.subtree_uniform(expansion, i) < share_of_second(left.log_weight, log_w, t))
       store_proposal(z, h, left.proposal);
     left.log_weight = log_sum;
     return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
@@ -341,9 +306,10 @@ class TreeBuilder {
   // sampling and the three checks); the result is left in `left`.
   bool merge_nodes(int expansion, std::uint64_t boundary, Workspace::Node& left,
                    Workspace::Node& right) {
-    const double log_sum = log_add_exp(left.log_weight, right.log_weight);
-    if (right.log_weight > log_sum ||
-        choices_.subtree_uniform(expansion, boundary) < std::exp(right.log_weight - log_sum))
+    double t = 0.0;
+    const double log_sum = log_add_exp(left.log_weight, right.log_weight, t);
+    if (choices_.subtree_uniform(expansion, boundary) <
+        share_of_second(left.log_weight, right.log_weight, t))
       std::swap(left.proposal, right.proposal);
     left.log_weight = log_sum;
     const bool ok = merge_subtrees(n_, left.rho, left.v_beg, left.p_end, left.v_end, right.rho,

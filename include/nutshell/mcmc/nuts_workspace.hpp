@@ -22,7 +22,9 @@
 #include "nutshell/core/metric.hpp"
 #include "nutshell/core/state.hpp"
 #include "nutshell/core/validation.hpp"
+#include "nutshell/core/normals.hpp"
 #include "nutshell/core/vector_ops.hpp"
+#include "nutshell/mcmc/nuts_leapfrog.hpp"
 
 namespace nutshell::nuts {
 
@@ -68,6 +70,9 @@ struct Workspace {
   Vec momentum;  ///< the initial momentum
   Vec velocity;  ///< integrator scratch
   Vec dense_v;   ///< velocity scratch for dense metrics
+  /// Per end, the velocity and M^-1 grad carried by the integrator for a
+  /// non-diagonal metric (see nuts_leapfrog.hpp); sized on first use.
+  std::array<detail::CarriedVelocity, 2> carried;
 
   /// An empty workspace; buffers are sized by the first transition.
   Workspace() = default;
@@ -143,7 +148,14 @@ struct Workspace {
 /// one block per choice keeps the cost to a few hash evaluations per step.
 class KeySchedule {
  public:
-  explicit KeySchedule(const Key& key) : momentum_(split_one(key, 0)), tree_(split_one(key, 1)) {}
+  /// The two children are split_one(key, 0) and split_one(key, 1), computed
+  /// in one 8-lane Threefry call.
+  explicit KeySchedule(const Key& key) {
+    std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> w;
+    nutshell::detail::threefry_lanes(key, 0, nutshell::detail::kSplitTag, w);
+    momentum_ = Key{{w[0], w[1]}};
+    tree_ = Key{{w[2], w[3]}};
+  }
   /// The key the initial momentum is drawn from.
   const Key& momentum_key() const { return momentum_; }
   /// +1 (forward) or -1 (backward) for expansion `expansion`.
@@ -155,9 +167,18 @@ class KeySchedule {
   }
   /// The uniform for uniform progressive sampling at the subtree node of
   /// expansion `expansion` whose right half starts at leaf `boundary`.
+  /// Computed 8 boundaries at a time (Threefry on 8 counters at once,
+  /// bitwise the one-block-per-node definition): a subtree visits its
+  /// boundaries in runs inside one aligned group of 8.
   double subtree_uniform(int expansion, std::uint64_t boundary) {
-    return nutshell::detail::to_unit_open(nutshell::detail::threefry(
-        tree_, boundary, kNodeTag + static_cast<std::uint64_t>(expansion))[0]);
+    const std::uint64_t base = boundary & ~std::uint64_t{nutshell::detail::kThreefryLanes - 1};
+    if (expansion != node_expansion_ || base != node_base_) {
+      nutshell::detail::threefry_lanes(tree_, base, kNodeTag + static_cast<std::uint64_t>(expansion),
+                                       node_words_);
+      node_expansion_ = expansion;
+      node_base_ = base;
+    }
+    return nutshell::detail::to_unit_open(node_words_[2 * (boundary - base)]);
   }
 
  private:
@@ -165,18 +186,24 @@ class KeySchedule {
   // tree key is used for nothing else.
   static constexpr std::uint64_t kExpansionTag = 0x4e55545345585000ULL;  // "NUTSEXP"
   static constexpr std::uint64_t kNodeTag = 0x4e5554534e4f0000ULL;       // "NUTSNO" + e
-  // Direction and merge uniform come from the same block; cache it.
-  const std::array<std::uint64_t, 2>& block(int expansion) {
-    if (expansion != cached_) {
-      cached_block_ =
-          nutshell::detail::threefry(tree_, static_cast<std::uint64_t>(expansion), kExpansionTag);
-      cached_ = expansion;
+  // Direction and merge uniform come from the same block; the blocks of 8
+  // expansions are computed at once and cached.
+  std::array<std::uint64_t, 2> block(int expansion) {
+    const int base = expansion & ~static_cast<int>(nutshell::detail::kThreefryLanes - 1);
+    if (base != cached_) {
+      nutshell::detail::threefry_lanes(tree_, static_cast<std::uint64_t>(base), kExpansionTag,
+                                       cached_blocks_);
+      cached_ = base;
     }
-    return cached_block_;
+    const std::size_t j = 2 * static_cast<std::size_t>(expansion - base);
+    return {cached_blocks_[j], cached_blocks_[j + 1]};
   }
   Key momentum_, tree_;
   int cached_ = -1;
-  std::array<std::uint64_t, 2> cached_block_{};
+  std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> cached_blocks_{};
+  int node_expansion_ = -1;
+  std::uint64_t node_base_ = 0;
+  std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> node_words_{};
 };
 
 /// A source of the random choices of one trajectory: KeySchedule in normal

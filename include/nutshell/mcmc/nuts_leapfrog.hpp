@@ -1,0 +1,131 @@
+// One NUTS leaf: an integrator step fused with what the tree needs from it
+// (the end velocity M^-1 p and the Hamiltonian), in as few passes over the
+// vectors as the metric allows.
+//
+// Diagonal metrics (identity, diagonal): each momentum update is fused with
+// the position update that follows it (one pass), and the last momentum
+// update with the velocity and the kinetic energy (one pass), so a leapfrog
+// leaf costs two passes plus the gradient; before, the integrator's three
+// passes plus a separate M^-1 p and energy pass. The velocity is recomputed
+// from p exactly, so the trajectory is bitwise that of `integrate_step`.
+//
+// Other metrics (dense, low rank): M^-1 p is a matrix-vector product, and
+// the drift and the tree both need it, which cost two products per step.
+// Since M^-1 is linear, the velocity is carried along instead: a momentum
+// update p += c g is mirrored by v += c (M^-1 g), and M^-1 g is computed
+// once per gradient. One product per gradient, the same as a hand-written
+// leapfrog, and the end velocity is free. (In exact arithmetic the
+// trajectory is the leapfrog's; in floating point v drifts from M^-1 p by
+// rounding only.)
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "nutshell/core/integrators.hpp"
+#include "nutshell/core/logdensity.hpp"
+#include "nutshell/core/metric.hpp"
+#include "nutshell/core/types.hpp"
+#include "nutshell/core/vector_ops.hpp"
+
+namespace nutshell::nuts::detail {
+
+/// What a trajectory end carries between steps besides its IntegratorState:
+/// for a non-diagonal metric, v = M^-1 p and M^-1 grad (unused otherwise).
+struct CarriedVelocity {
+  Vec velocity;
+  Vec grad_velocity;
+};
+
+/// Starts carrying at `z` (non-diagonal metrics: two products; diagonal: nothing).
+inline void start_carrying(const Metric& metric, const IntegratorState& z, CarriedVelocity& c) {
+  if (metric.is_diagonal()) return;
+  ensure_size(c.velocity, z.momentum.size());
+  ensure_size(c.grad_velocity, z.momentum.size());
+  metric.velocity(z.momentum, c.velocity);
+  metric.velocity(z.logdensity_grad, c.grad_velocity);
+}
+
+/// The Hamiltonian -logdensity + kinetic, +inf when it or the log density
+/// is not finite (Stan maps NaN to +inf, which makes the point divergent).
+inline double leaf_energy(double logdensity, double kinetic) {
+  const double h = -logdensity + kinetic;
+  return std::isfinite(logdensity) && !std::isnan(h) ? h
+                                                     : std::numeric_limits<double>::infinity();
+}
+
+// The fused passes. Pointer parameters are __restrict so that the blocked
+// loops vectorise (see NUTSHELL_SIMD_FOR).
+
+// p += cb g; x += ca (d .* p).
+inline void kick_drift(std::size_t n, double* __restrict p, double* __restrict x,
+                       const double* __restrict g, const double* __restrict d, double cb,
+                       double ca) {
+  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; const double v = d[i] * p[i]; x[i] += ca * v;);
+}
+
+// p += cb g; v += cb mg; x += ca v (velocity carried, mg = M^-1 g).
+inline void kick_drift_carried(std::size_t n, double* __restrict p, double* __restrict v,
+                               double* __restrict x, const double* __restrict g,
+                               const double* __restrict mg, double cb, double ca) {
+  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; v[i] += cb * mg[i]; x[i] += ca * v[i];);
+}
+
+// p += cb g; vo = d .* p; returns p . vo.
+inline double kick_velocity(std::size_t n, double* __restrict p, double* __restrict vo,
+                            const double* __restrict g, const double* __restrict d, double cb) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; const double v = d[i] * p[i]; vo[i] = v;
+                    acc[lane] += p[i] * v;);
+  return ops::sum_lanes(acc);
+}
+
+// p += cb g; v += cb mg; vo = v; returns p . v.
+inline double kick_velocity_carried(std::size_t n, double* __restrict p, double* __restrict v,
+                                    double* __restrict vo, const double* __restrict g,
+                                    const double* __restrict mg, double cb) {
+  double acc[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; v[i] += cb * mg[i]; vo[i] = v[i];
+                    acc[lane] += p[i] * v[i];);
+  return ops::sum_lanes(acc);
+}
+
+/// Advances `z` by one step of `integrator` (size `eps`), writes the new
+/// velocity M^-1 p to `v_out` (dim doubles) and returns the new Hamiltonian
+/// in `h`. `c` must have been started at the trajectory's first point (see
+/// start_carrying) and only ever advanced by this function. Errors only if
+/// the log density throws.
+template <LogDensity F>
+absl::Status leaf_step(const Integrator& integrator, const Metric& metric, F& logdensity,
+                       IntegratorState& z, CarriedVelocity& c, double eps, double* v_out,
+                       double& h) {
+  const std::size_t n = z.position.size();
+  const std::size_t last = integrator.num_coefficients - 1;
+  const bool diagonal = metric.is_diagonal();
+  const double* d = diagonal ? metric.inverse_mass_diagonal().data() : nullptr;
+  // Coefficients b a b a ... b: each (b, a) pair is one pass.
+  for (std::size_t k = 0; k < last; k += 2) {
+    const double cb = integrator.coefficients[k] * eps;
+    const double ca = integrator.coefficients[k + 1] * eps;
+    if (diagonal)
+      kick_drift(n, z.momentum.data(), z.position.data(), z.logdensity_grad.data(), d, cb, ca);
+    else
+      kick_drift_carried(n, z.momentum.data(), c.velocity.data(), z.position.data(),
+                         z.logdensity_grad.data(), c.grad_velocity.data(), cb, ca);
+    auto lp = evaluate(logdensity, z.position, z.logdensity_grad);
+    if (!lp.ok()) return lp.status();
+    z.logdensity = *lp;
+    if (!diagonal) metric.velocity(z.logdensity_grad, c.grad_velocity);
+  }
+  const double cb = integrator.coefficients[last] * eps;
+  const double twice_kinetic =
+      diagonal ? kick_velocity(n, z.momentum.data(), v_out, z.logdensity_grad.data(), d, cb)
+               : kick_velocity_carried(n, z.momentum.data(), c.velocity.data(), v_out,
+                                       z.logdensity_grad.data(), c.grad_velocity.data(), cb);
+  h = leaf_energy(z.logdensity, 0.5 * twice_kinetic);
+  return absl::OkStatus();
+}
+
+}  // namespace nutshell::nuts::detail
