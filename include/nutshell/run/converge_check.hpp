@@ -38,10 +38,12 @@ struct ConvergenceOptions {
   /// Later blocks make the draws so far grow by this factor (>= 1): block
   /// k+1 has max(block_size, ceil((block_growth - 1) * draws so far))
   /// kept draws per chain (times SampleOptions::thinning transitions). 1 gives constant
-  /// blocks. The default 1.25 keeps the checks under 5% of the sampling
-  /// time (benchmarks/convergence_check_cost.cpp) and overshoots the
-  /// first passing block by at most 25%.
-  double block_growth = 1.25;
+  /// blocks. The default 1.5 makes all the checks of a run cost about 3
+  /// checks of its final draws (1 / (1 - 1 / growth)) and overshoots the
+  /// first passing block by at most 50%; on a cheap density a check costs
+  /// about as much as sampling its draws, so the checks' share is then well
+  /// above 5% (benchmarks/README.md, "Sampling until converged").
+  double block_growth = 1.5;
   /// The most kept draws per chain; the run stops there, converged or not
   /// (the last block is cut to fit). Must be >= block_size.
   std::size_t max_draws = 100000;
