@@ -1,0 +1,193 @@
+// Dynamic HMC, ChEES and MEADS on Gaussians: the tuned values, exactness
+// of the tuned kernels, thread-count invariance, and bad input.
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "nutshell/adaptation/chees_adaptation.hpp"
+#include "nutshell/adaptation/meads_adaptation.hpp"
+#include "nutshell/mcmc/dynamic_hmc.hpp"
+#include "nutshell/mcmc/ghmc.hpp"
+#include "nutshell/run/cross_chain_warmup.hpp"
+#include "nutshell/run/scan.hpp"
+#include "tests/support/gaussian.hpp"
+#include "tests/support/moments.hpp"
+
+namespace nutshell {
+namespace {
+
+using testing::Gaussian;
+
+std::vector<Key> chain_keys(std::size_t n, std::uint64_t seed) {
+  std::vector<Key> k;
+  for (std::size_t c = 0; c < n; ++c) k.push_back(split_one(make_key(seed), c));
+  return k;
+}
+
+template <class State, class Init>
+std::vector<State> starts(std::size_t n, std::size_t dim, Gaussian& g, Init init) {
+  std::vector<State> s;
+  Stream stream(make_key(99));
+  for (std::size_t c = 0; c < n; ++c) {
+    Vec x = Vec::from_shape({dim});
+    for (auto& v : x) v = 4.0 * stream.uniform() - 2.0;
+    s.push_back(*init(x, g, c));
+  }
+  return s;
+}
+
+std::vector<dynamic_hmc::State> dhmc_starts(std::size_t n, Gaussian& g) {
+  return starts<dynamic_hmc::State>(n, g.mean().size(), g,
+                                    [](const Vec& x, Gaussian& f, std::size_t) { return dynamic_hmc::init(x, f); });
+}
+
+std::vector<ghmc::State> ghmc_starts(std::size_t n, Gaussian& g) {
+  return starts<ghmc::State>(n, g.mean().size(), g, [](const Vec& x, Gaussian& f, std::size_t c) {
+    return ghmc::init(x, f, split_one(make_key(7), c));
+  });
+}
+
+TEST(DynamicHmc, HaltonAndStepCounts) {
+  EXPECT_DOUBLE_EQ(dynamic_hmc::halton(1), 0.5);
+  EXPECT_DOUBLE_EQ(dynamic_hmc::halton(2), 0.25);
+  EXPECT_DOUBLE_EQ(dynamic_hmc::halton(3), 0.75);
+  dynamic_hmc::Params p;
+  p.num_integration_steps = 10.0;
+  EXPECT_EQ(dynamic_hmc::num_steps(p, 0, 1000), 5);   // u = 1/2
+  EXPECT_EQ(dynamic_hmc::num_steps(p, 1, 1000), 3);   // u = 1/4
+  EXPECT_EQ(dynamic_hmc::num_steps(p, 2, 1000), 8);   // u = 3/4
+  EXPECT_EQ(dynamic_hmc::num_steps(p, 2, 4), 4);      // capped
+  p.jitter_amount = 0.0;
+  EXPECT_EQ(dynamic_hmc::num_steps(p, 1, 1000), 10);  // no jitter
+}
+
+TEST(DynamicHmc, ExactOnScaledGaussian) {
+  Gaussian target = Gaussian::independent(Vec{1.0, 3.0});
+  dynamic_hmc::Params p;
+  p.step_size = 0.5;
+  p.inverse_mass_matrix = *Metric::diagonal(Vec{1.0, 9.0});
+  p.num_integration_steps = 4.0;
+  p.jitter = dynamic_hmc::Jitter::kUniform;
+  p.jitter_key = make_key(5);
+  auto alg = dynamic_hmc::sampler(target, p);
+  auto init = alg.init(Vec{1.0, 1.0});
+  ASSERT_TRUE(init.ok());
+  auto run = run_inference_algorithm(make_key(3), alg, *init, 20000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->final_state.random_generator_arg, 20000u);
+  testing::expect_moments(run->positions, target.mean(), Vec{1.0, 9.0}, 4.0, "dynamic_hmc");
+  p.num_integration_steps = -1.0;
+  auto bad = dynamic_hmc::sampler(target, p);
+  EXPECT_FALSE(bad.step(make_key(1), *init).ok());
+}
+
+TEST(Chees, BlackjaxCaseWithoutMetric) {
+  // Blackjax's test: N(0, diag(1, 10^2)), 16 chains, identity metric.
+  Gaussian target = Gaussian::independent(Vec{1.0, 10.0});
+  std::vector<Gaussian> fs(16, target);
+  adaptation::CheesOptions o;
+  o.adapt_mass_matrix = false;
+  o.initial_step_size = 0.1;
+  o.learning_rate = 0.05;
+  auto r = chees_warmup(dynamic_hmc::Kernel{}, fs, dhmc_starts(16, target), chain_keys(16, 1),
+                        make_key(2), o, 1000, 1);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // The stiff direction (sd 1) bounds the step (about 1.5), the wide one
+  // (sd 10) sets the trajectory: a quarter period ~ 10 / eps steps.
+  EXPECT_NEAR(r->parameters.step_size, 1.5, 0.3);
+  EXPECT_GT(r->parameters.num_integration_steps, 4.0);
+  EXPECT_LT(r->parameters.num_integration_steps, 20.0);
+}
+
+TEST(Chees, MetricTunedKernelIsExact) {
+  Gaussian target = Gaussian::scales_10d();
+  const Vec var = xt::diagonal(target.covariance());
+  std::vector<Gaussian> fs(32, target);
+  auto r = chees_warmup(dynamic_hmc::Kernel{}, fs, dhmc_starts(32, target), chain_keys(32, 3),
+                        make_key(4), adaptation::CheesOptions{}, 500, 2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const Vec& d = r->parameters.inverse_mass_matrix.inverse_mass_diagonal();
+  for (std::size_t i = 0; i < d.size(); ++i) EXPECT_NEAR(d(i) / var(i), 1.0, 0.5) << i;
+  EXPECT_GT(r->parameters.num_integration_steps, 1.5);
+  auto alg = dynamic_hmc::sampler(target, r->parameters);
+  auto run = run_inference_algorithm(make_key(5), alg, r->states[0], 20000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  testing::expect_moments(run->positions, target.mean(), var, 4.0, "chees");
+}
+
+TEST(Meads, TunedGhmcIsExact) {
+  Gaussian target = Gaussian::scales_10d();
+  const Vec var = xt::diagonal(target.covariance());
+  std::vector<Gaussian> fs(32, target);
+  auto r = meads_warmup(ghmc::build_kernel(), fs, ghmc_starts(32, target), chain_keys(32, 6),
+                        make_key(7), adaptation::MeadsOptions{}, 1000, 2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const auto& p = r->parameters;
+  EXPECT_GT(p.alpha, 0.0);
+  EXPECT_LT(p.alpha, 0.5);
+  EXPECT_NEAR(p.delta, p.alpha / 2.0, 1e-12);
+  EXPECT_GT(p.step_size, 0.1);
+  EXPECT_LE(p.step_size, 1.0);
+  const Vec& d = p.inverse_mass_matrix.inverse_mass_diagonal();
+  // Each fold's sd comes from 8 chains only (chi-square with 7 degrees of
+  // freedom), so the folds' mean scale is right within a factor, not 10%.
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    EXPECT_GT(d(i) / var(i), 0.3) << i;
+    EXPECT_LT(d(i) / var(i), 3.0) << i;
+  }
+  std::size_t moved = 0;
+  for (auto s : r->num_steps) moved += s;
+  EXPECT_EQ(moved, 32u * 1000u * 3u / 4u);  // one fold of four rests each iteration
+  auto alg = ghmc::sampler(target, p);
+  auto run = run_inference_algorithm(make_key(8), alg, r->states[0], 60000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  testing::expect_moments(run->positions, target.mean(), var, 4.0, "meads");
+}
+
+TEST(ManyChain, BitwiseIdenticalForAnyThreadCount) {
+  Gaussian target = Gaussian::correlated_2d();
+  std::vector<double> chees_out, meads_out;
+  for (std::size_t threads : {1, 2, 3}) {
+    std::vector<Gaussian> fs(12, target);
+    auto c = chees_warmup(dynamic_hmc::Kernel{}, fs, dhmc_starts(12, target), chain_keys(12, 11),
+                          make_key(12), adaptation::CheesOptions{}, 60, threads);
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto m = meads_warmup(ghmc::build_kernel(), fs, ghmc_starts(12, target), chain_keys(12, 13),
+                          make_key(14), adaptation::MeadsOptions{.num_folds = 3}, 60, threads);
+    ASSERT_TRUE(m.ok()) << m.status();
+    std::vector<double> cv{c->parameters.step_size, c->parameters.num_integration_steps};
+    std::vector<double> mv{m->parameters.step_size, m->parameters.alpha};
+    for (std::size_t k = 0; k < 12; ++k) {
+      cv.insert(cv.end(), c->states[k].position.begin(), c->states[k].position.end());
+      mv.insert(mv.end(), m->states[k].position.begin(), m->states[k].position.end());
+    }
+    if (threads == 1) {
+      chees_out = cv;
+      meads_out = mv;
+    } else {
+      EXPECT_EQ(cv, chees_out) << threads << " threads";
+      EXPECT_EQ(mv, meads_out) << threads << " threads";
+    }
+  }
+}
+
+TEST(ManyChain, BadInputIsAClearError) {
+  Gaussian target = Gaussian::correlated_2d();
+  std::vector<Gaussian> one(1, target), ten(10, target);
+  auto c = chees_warmup(dynamic_hmc::Kernel{}, one, dhmc_starts(1, target), chain_keys(1, 1),
+                        make_key(1), adaptation::CheesOptions{}, 10);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  auto m = meads_warmup(ghmc::build_kernel(), ten, ghmc_starts(10, target), chain_keys(10, 1),
+                        make_key(1), adaptation::MeadsOptions{}, 10);  // 10 chains, 4 folds
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m.status().message().find("divisible"), std::string::npos);
+  adaptation::CheesOptions bad;
+  bad.decay_rate = 0.0;
+  c = chees_warmup(dynamic_hmc::Kernel{}, ten, dhmc_starts(10, target), chain_keys(10, 1),
+                   make_key(1), bad, 10);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace nutshell
