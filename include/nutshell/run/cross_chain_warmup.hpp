@@ -16,6 +16,7 @@
 //   // r->states: each chain's last state; r->parameters: the sampling parameters
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -61,6 +62,21 @@ absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Ste
       return absl::Status(status[c].code(), absl::StrCat("cross-chain warmup: chain ", c, ": ",
                                                          status[c].message()));
   return absl::OkStatus();
+}
+
+/// Keeps GHMC's persistent momentum whitened across a change of metric:
+/// MEADS changes a chain's scale s (inverse mass s^2) at every iteration,
+/// and the momentum, N(0, diag(1 / s_old^2)), would otherwise be out of
+/// equilibrium under the new one. Works in whitened coordinates, where the
+/// momentum is N(0, I) whatever s is (as the paper's Algorithm 3 does):
+/// p <- p s_old / s_new; `scale` becomes s_new.
+inline void rescale_momentum(Vec& momentum, Vec& scale, const Metric& metric) {
+  const Vec& d = metric.inverse_mass_diagonal();
+  for (std::size_t i = 0; i < momentum.size(); ++i) {
+    const double s_new = std::sqrt(d(i));
+    momentum(i) *= scale(i) / s_new;
+    scale(i) = s_new;
+  }
 }
 
 inline absl::Status check_lockstep_inputs(std::size_t chains, std::size_t densities,
@@ -157,8 +173,9 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
     stats[c].position = states[c].position;
     stats[c].logdensity_grad = states[c].logdensity_grad;
   }
-  // The first iteration's parameters come from the starts.
-  ghmc::Params final_params;
+  // Each chain's momentum scale so far: ghmc::init drew N(0, I).
+  std::vector<Vec> scale(n);
+  for (std::size_t c = 0; c < n; ++c) scale[c] = xt::ones<double>({states[c].position.size()});
   for (std::size_t i = 0; i < num_steps; ++i) {
     auto all = combine(stats);
     if (!all.ok()) return all.status();
@@ -166,8 +183,10 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
     auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
       ChainStatistics& st = stats[c];
       if (meads.moves(a, c)) {
-        auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c],
-                                  meads.params(a, c), next[c], infos[c], ws[c]);
+        const ghmc::Params p = meads.params(a, c);
+        detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
+        auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
+                                  infos[c], ws[c]);
         if (!r.ok()) return r;
         std::swap(states[c], next[c]);
         st.active = true;
@@ -191,6 +210,8 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
     a = meads.update(std::move(a), *all, shuffle_key);
   }
   out.parameters = meads.final(a);
+  for (std::size_t c = 0; c < n; ++c)
+    detail::rescale_momentum(states[c].momentum, scale[c], out.parameters.inverse_mass_matrix);
   out.states = std::move(states);
   return out;
 }

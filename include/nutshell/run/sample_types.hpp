@@ -21,6 +21,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/adaptation/fisher_estimator.hpp"
+#include "nutshell/adaptation/chees_adaptation.hpp"
+#include "nutshell/adaptation/meads_adaptation.hpp"
 #include "nutshell/adaptation/kernel_traits.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/core/algorithm.hpp"
@@ -84,6 +86,8 @@ enum class Warmup {
   kWindow,          ///< Stan's window adaptation (window_adaptation.hpp), the default
   kFisherDiagonal,  ///< nutpie's diagonal from draws and gradients (fisher_adaptation.hpp)
   kFisherLowRank,   ///< nutpie's diagonal plus low-rank correction (fisher_adaptation.hpp)
+  kChees,  ///< ChEES across all chains in lockstep, dynamic_hmc only (sample_cross_chain.hpp)
+  kMeads,  ///< MEADS across folds of chains in lockstep, ghmc only (sample_cross_chain.hpp)
 };
 
 /// Options of `sample` and `resume`, all in one place.
@@ -142,6 +146,10 @@ struct SampleOptions {
   bool pathfinder_init = false;
   /// When the run's warnings fire (see warnings.hpp).
   WarningThresholds warnings;
+  /// Warmup::kChees's options (its initial step size, Adam, jitter, ...).
+  adaptation::CheesOptions chees;
+  /// Warmup::kMeads's options (folds: num_chains must be a multiple).
+  adaptation::MeadsOptions meads;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
