@@ -5,8 +5,11 @@
 // run's, combined), every sd within 10%, R-hat < 1.01. Arguments: the
 // posterior, the method (chees | meads), optionally the root key.
 //
-// Calibration by hand (keys 20261121 and 1-4, every target): see the
-// BUILD file's comment for the worst |z| and R-hat seen.
+// Calibration by hand (keys 20261121 and 1-4; eight_schools_nc, gauss_100,
+// logistic_1000x25; both methods: 30 runs): all pass, worst |z| 3.28, worst
+// sd error 3.6%, max R-hat 1.0087. corr_gauss_50 (dense metric advised) is
+// not a target: ChEES's diagonal metric gives step size 0.04 there and 400
+// draws per chain do not mix (sd off by 15-20%, R-hat 1.1).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
