@@ -50,6 +50,7 @@
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/sample_detail.hpp"
 #include "nutshell/run/sample_warmup.hpp"
+#include "nutshell/run/sample_cross_chain.hpp"
 
 namespace nutshell {
 
@@ -86,6 +87,9 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
       initial.positions.empty() ? declared_dimension(g, options) : initial.positions[0].size();
   auto pathfinder = pathfinder_starts(key, kernel, g, initial, options, num_chains, init_fn);
   if (!pathfinder.ok()) return pathfinder.status();
+  auto cross = cross_chain_warmup_for_sample(key, kernel, g, initial, options, num_chains, init_fn,
+                                             *pathfinder);  // nothing for per-chain warmups
+  if (!cross.ok()) return cross.status();
   diagnostics::Draws shared;
   if (dim > 0)
     shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
@@ -111,7 +115,9 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         start.chain = c;
         start.key = split_one(kc, 1);
         start.next_step = 0;
-        if (options.num_warmup > 0) {
+        if (cross->active()) {
+          cross->take(c, start, acc);
+        } else if (options.num_warmup > 0) {
           ObservedKernel<K, CF> observed{kernel};
           if constexpr (requires { Integrator{kernel.integrator}; })
             observed.integrator = kernel.integrator;

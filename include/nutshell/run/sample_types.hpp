@@ -21,6 +21,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/adaptation/fisher_estimator.hpp"
+#include "nutshell/adaptation/chees_adaptation.hpp"
+#include "nutshell/adaptation/meads_adaptation.hpp"
 #include "nutshell/adaptation/kernel_traits.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/core/algorithm.hpp"
@@ -86,6 +88,8 @@ enum class Warmup {
   kFisherDiagonal,  ///< nutpie's diagonal from draws and gradients (fisher_adaptation.hpp)
   kFisherLowRank,   ///< nutpie's diagonal plus low-rank correction (fisher_adaptation.hpp)
   kFisherAuto,      ///< low rank, or the diagonal when the correction is not worth it (issue 13)
+  kChees,  ///< ChEES across all chains in lockstep, dynamic_hmc only (sample_cross_chain.hpp)
+  kMeads,  ///< MEADS across folds of chains in lockstep, ghmc only (sample_cross_chain.hpp)
 };
 
 /// Options of `sample` and `resume`, all in one place.
@@ -147,6 +151,10 @@ struct SampleOptions {
   /// How mams::Kernel and mclmc::Kernel are tuned (their own warmups, which
   /// the default Warmup::kWindow selects for them; sample_microcanonical.hpp).
   MicrocanonicalWarmupOptions microcanonical;
+  /// Warmup::kChees's options (its initial step size, Adam, jitter, ...).
+  adaptation::CheesOptions chees;
+  /// Warmup::kMeads's options (folds: num_chains must be a multiple).
+  adaptation::MeadsOptions meads;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {

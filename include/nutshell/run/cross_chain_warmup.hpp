@@ -1,0 +1,219 @@
+// Many-chain warmups: ChEES (jittered HMC) and MEADS (GHMC), all chains in
+// lockstep on threads.
+//
+// Each iteration every chain makes one transition on a pool of threads
+// (chain c's iteration-i key is fold_in(chain_keys[c], i), whichever thread
+// runs it), reports a cross_chain::ChainStatistics, and the reports are
+// combined by `Combine` (cross_chain.hpp: chain order; an all-gather for a
+// distributed run) before the adaptation's pure `update` reads them. So the
+// result is bitwise the same for any thread count, and a distributed
+// combinator needs nothing but its own `Combine`.
+//
+//   auto r = chees_warmup(kernel, densities, states, chain_keys, jitter_key,
+//                         CheesOptions{}, num_steps, num_threads);
+//   auto r = meads_warmup(kernel, densities, states, chain_keys, shuffle_key,
+//                         MeadsOptions{}, num_steps, num_threads);
+//   // r->states: each chain's last state; r->parameters: the sampling parameters
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "nutshell/adaptation/chees_adaptation.hpp"
+#include "nutshell/adaptation/cross_chain.hpp"
+#include "nutshell/adaptation/meads_adaptation.hpp"
+#include "nutshell/core/key.hpp"
+#include "nutshell/mcmc/dynamic_hmc.hpp"
+#include "nutshell/mcmc/ghmc.hpp"
+#include "nutshell/run/pmap.hpp"
+
+namespace nutshell {
+
+/// What a many-chain warmup returns.
+template <class State, class Params>
+struct CrossChainWarmupResult {
+  std::vector<State> states;               ///< each chain's last warmup state
+  Params parameters;                       ///< the sampling parameters (all chains)
+  std::vector<std::size_t> num_divergent;  ///< per chain, over the warmup
+  std::vector<std::size_t> num_steps;      ///< per chain: transitions made (MEADS freezes some)
+};
+
+namespace detail {
+/// Runs `step(c)` for every chain on `num_threads` threads and returns the
+/// first failure in chain order (so the error too is thread-count free).
+template <class Step>
+absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Step& step) {
+  std::vector<absl::Status> status(num_chains);
+  parallel_for(num_chains, num_threads, [&](std::size_t c) {
+    try {
+      status[c] = step(c);
+    } catch (...) {
+      status[c] = chain_exception_status(c);
+    }
+  });
+  for (std::size_t c = 0; c < num_chains; ++c)
+    if (!status[c].ok())
+      return absl::Status(status[c].code(), absl::StrCat("cross-chain warmup: chain ", c, ": ",
+                                                         status[c].message()));
+  return absl::OkStatus();
+}
+
+/// Keeps GHMC's persistent momentum whitened across a change of metric:
+/// MEADS changes a chain's scale s (inverse mass s^2) at every iteration,
+/// and the momentum, N(0, diag(1 / s_old^2)), would otherwise be out of
+/// equilibrium under the new one. Works in whitened coordinates, where the
+/// momentum is N(0, I) whatever s is (as the paper's Algorithm 3 does):
+/// p <- p s_old / s_new; `scale` becomes s_new.
+inline void rescale_momentum(Vec& momentum, Vec& scale, const Metric& metric) {
+  const Vec& d = metric.inverse_mass_diagonal();
+  for (std::size_t i = 0; i < momentum.size(); ++i) {
+    const double s_new = std::sqrt(d(i));
+    momentum(i) *= scale(i) / s_new;
+    scale(i) = s_new;
+  }
+}
+
+inline absl::Status check_lockstep_inputs(std::size_t chains, std::size_t densities,
+                                          std::size_t keys) {
+  if (chains < 2)
+    return absl::InvalidArgumentError("a cross-chain warmup needs at least 2 chains");
+  if (densities != chains || keys != chains)
+    return absl::InvalidArgumentError(absl::StrCat("cross-chain warmup: ", chains, " states, ",
+                                                   densities, " densities, ", keys, " keys"));
+  return absl::OkStatus();
+}
+}  // namespace detail
+
+/// ChEES: `num_steps` lockstep transitions of jittered HMC on every chain
+/// (`densities[c]` is chain c's own copy of the log density), tuning the
+/// step size, trajectory length and (optionally) a diagonal metric.
+template <class F, class Combine = adaptation::cross_chain::LocalCombine>
+absl::StatusOr<CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params>> chees_warmup(
+    const dynamic_hmc::Kernel& kernel, std::vector<F>& densities,
+    std::vector<dynamic_hmc::State> states, const std::vector<Key>& chain_keys,
+    const Key& jitter_key, const adaptation::CheesOptions& options, std::size_t num_steps,
+    std::size_t num_threads = 0, const Combine& combine = {}) {
+  using adaptation::cross_chain::ChainStatistics;
+  const std::size_t n = states.size();
+  if (auto s = detail::check_lockstep_inputs(n, densities.size(), chain_keys.size()); !s.ok())
+    return s;
+  if (auto s = options.validate(); !s.ok()) return s;
+  dynamic_hmc::Kernel k = kernel;
+  k.max_num_steps = options.max_leapfrog_steps;
+  const adaptation::Chees chees{options};
+  adaptation::CheesState a = chees.init(states[0].position.size());
+  // Every chain starts the shared jitter sequence at the same index.
+  for (auto& st : states) st.random_generator_arg = a.random_generator_arg;
+  std::vector<dynamic_hmc::State> next(n);
+  std::vector<dynamic_hmc::Info> infos(n);
+  std::vector<dynamic_hmc::Workspace> ws(n);
+  std::vector<ChainStatistics> stats(n);
+  CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params> out;
+  out.num_divergent.assign(n, 0);
+  out.num_steps.assign(n, num_steps);
+  for (std::size_t i = 0; i < num_steps; ++i) {
+    dynamic_hmc::Params p = chees.params(a);
+    p.jitter_key = jitter_key;
+    auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
+      auto r = k.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
+                           infos[c], ws[c]);
+      if (!r.ok()) return r;
+      ChainStatistics& st = stats[c];
+      st.chain = c;
+      ops::copy(states[c].position, st.position);
+      ops::copy(infos[c].proposal_position, st.proposal_position);
+      ops::copy(infos[c].proposal_velocity, st.proposal_velocity);
+      st.acceptance_rate = infos[c].acceptance_rate;
+      st.is_divergent = infos[c].is_divergent;
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    for (std::size_t c = 0; c < n; ++c) out.num_divergent[c] += infos[c].is_divergent ? 1 : 0;
+    auto all = combine(stats);  // a copy: the buffers are reused next iteration
+    if (!all.ok()) return all.status();
+    a = chees.update(std::move(a), *all, jitter_key);
+    std::swap(states, next);
+  }
+  out.parameters = chees.final(a);
+  out.parameters.jitter_key = jitter_key;
+  out.states = std::move(states);
+  return out;
+}
+
+/// MEADS: `num_steps` lockstep iterations of GHMC over folds of chains,
+/// tuning each fold's step size, damping and diagonal scale.
+template <class Noise, class F, class Combine = adaptation::cross_chain::LocalCombine>
+absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
+    const ghmc::Kernel<Noise>& kernel, std::vector<F>& densities, std::vector<ghmc::State> states,
+    const std::vector<Key>& chain_keys, const Key& shuffle_key,
+    const adaptation::MeadsOptions& options, std::size_t num_steps, std::size_t num_threads = 0,
+    const Combine& combine = {}) {
+  using adaptation::cross_chain::ChainStatistics;
+  const std::size_t n = states.size();
+  if (auto s = detail::check_lockstep_inputs(n, densities.size(), chain_keys.size()); !s.ok())
+    return s;
+  if (auto s = options.validate(n); !s.ok()) return s;
+  const adaptation::Meads meads{options};
+  adaptation::MeadsState a = meads.init(n);
+  std::vector<ghmc::State> next(n);
+  std::vector<ghmc::Info> infos(n);
+  std::vector<ghmc::Workspace> ws(n);
+  std::vector<ChainStatistics> stats(n);
+  CrossChainWarmupResult<ghmc::State, ghmc::Params> out;
+  out.num_divergent.assign(n, 0);
+  out.num_steps.assign(n, 0);
+  for (std::size_t c = 0; c < n; ++c) {
+    stats[c].chain = c;
+    stats[c].position = states[c].position;
+    stats[c].logdensity_grad = states[c].logdensity_grad;
+  }
+  // Each chain's momentum scale so far: ghmc::init drew N(0, I).
+  std::vector<Vec> scale(n);
+  for (std::size_t c = 0; c < n; ++c) scale[c] = xt::ones<double>({states[c].position.size()});
+  for (std::size_t i = 0; i < num_steps; ++i) {
+    auto all = combine(stats);
+    if (!all.ok()) return all.status();
+    a = meads.update(std::move(a), *all, fold_in(shuffle_key, i));
+    auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
+      ChainStatistics& st = stats[c];
+      if (meads.moves(a, c)) {
+        const ghmc::Params p = meads.params(a, c);
+        detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
+        auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
+                                  infos[c], ws[c]);
+        if (!r.ok()) return r;
+        std::swap(states[c], next[c]);
+        st.active = true;
+      } else {
+        st.active = false;
+      }
+      ops::copy(states[c].position, st.position);
+      ops::copy(states[c].logdensity_grad, st.logdensity_grad);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    for (std::size_t c = 0; c < n; ++c)
+      if (stats[c].active) {
+        out.num_steps[c] += 1;
+        out.num_divergent[c] += infos[c].is_divergent ? 1 : 0;
+      }
+  }
+  if (num_steps == 0) {
+    auto all = combine(stats);
+    if (!all.ok()) return all.status();
+    a = meads.update(std::move(a), *all, shuffle_key);
+  }
+  out.parameters = meads.final(a);
+  for (std::size_t c = 0; c < n; ++c)
+    detail::rescale_momentum(states[c].momentum, scale[c], out.parameters.inverse_mass_matrix);
+  out.states = std::move(states);
+  return out;
+}
+
+}  // namespace nutshell

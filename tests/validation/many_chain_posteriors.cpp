@@ -1,0 +1,134 @@
+// Issue 16's correctness check for the many-chain warmups, through
+// `sample`: ChEES (Warmup::kChees, dynamic HMC) and MEADS (Warmup::kMeads,
+// GHMC) must pass the validation of nuts_posteriors_test.cpp on the shared
+// posteriors: every reference mean within 4 MCSE (ours and the reference
+// run's, combined), every sd within 10%, R-hat < 1.01. Arguments: the
+// posterior, the method (chees | meads), optionally the root key.
+//
+// Calibration by hand (keys 20261121 and 1-4; eight_schools_nc, gauss_100,
+// logistic_1000x25; both methods: 30 runs): all pass, worst |z| 3.28, worst
+// sd error 3.6%, max R-hat 1.0087. corr_gauss_50 (dense metric advised) is
+// not a target: ChEES's diagonal metric gives step size 0.04 there and 400
+// draws per chain do not mix (sd off by 15-20%, R-hat 1.1).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/mcmc/dynamic_hmc.hpp"
+#include "nutshell/mcmc/ghmc.hpp"
+#include "nutshell/run/sample.hpp"
+#include "tests/posteriors/posteriors.hpp"
+
+namespace nutshell {
+namespace {
+
+std::string g_posterior, g_method = "chees";
+std::uint64_t g_seed = 20261121;
+
+// ChEES: 32 chains x (400 lockstep warmup + 1000 draws); MEADS: 32 chains x
+// (1000 + 3000) one-gradient transitions, every 5th kept (GHMC's draws are
+// strongly autocorrelated, and the summary's cost grows with kept draws).
+SampleOptions options_for(const std::string& method) {
+  SampleOptions o;
+  o.num_chains = 32;
+  o.num_threads = 2;
+  o.progress_bar = false;
+  if (method == "chees") {
+    o.warmup = Warmup::kChees;
+    o.num_warmup = 400;
+    o.num_samples = 1000;
+    o.chees.initial_step_size = 0.1;
+  } else {
+    o.warmup = Warmup::kMeads;
+    o.num_warmup = 1000;
+    o.num_samples = 3000;
+    o.thinning = 5;
+  }
+  return o;
+}
+
+template <class Model, class K>
+void check(const Model& model, K kernel) {
+  auto ref = model.reference();
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  const SampleOptions o = options_for(g_method);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto draws = sample(make_key(g_seed), kernel, model,
+                      InitialPositions::from_function(
+                          [&](const Key& k, std::size_t) { return model.initial_point(k); }),
+                      o);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(draws.ok()) << draws.status();
+  ASSERT_TRUE(draws->status.ok()) << draws->status;
+  const auto& x = draws->positions;
+  const std::size_t chains = x.shape(0), n = x.shape(1);
+  auto rhat = diagnostics::rhat(x);
+  auto mcse = diagnostics::mcse_mean(x);
+  ASSERT_TRUE(rhat.ok() && mcse.ok());
+  const auto names = model.names();
+  const Vec& ref_mean = ref->has_exact() ? ref->exact_mean : ref->mean;
+  const Vec& ref_sd = ref->has_exact() ? ref->exact_sd : ref->sd;
+  double worst_z = 0.0, worst_sd = 0.0;
+  for (std::size_t j = 0; j < model.dim(); ++j) {
+    auto column = xt::view(x, xt::all(), xt::all(), j);
+    const double mean = xt::mean(column)();
+    const double sd =
+        std::sqrt(xt::variance(column)() * (chains * n) / (chains * n - 1.0));
+    const double ref_mcse = ref->has_exact() ? 0.0 : ref->mcse_mean(j);
+    const double se = std::sqrt((*mcse)(j) * (*mcse)(j) + ref_mcse * ref_mcse);
+    const double z = std::abs(mean - ref_mean(j)) / se;
+    worst_z = std::max(worst_z, z);
+    worst_sd = std::max(worst_sd, std::abs(sd / ref_sd(j) - 1.0));
+    EXPECT_LT(z, 4.0) << names[j] << ": mean " << mean << " vs reference " << ref_mean(j)
+                      << " (combined mcse " << se << ")";
+    EXPECT_LT(std::abs(sd / ref_sd(j) - 1.0), 0.10)
+        << names[j] << ": sd " << sd << " vs reference " << ref_sd(j);
+    EXPECT_LT((*rhat)(j), 1.01) << names[j];
+  }
+  std::uint64_t grads = 0;
+  for (const auto& a : draws->accounting)
+    grads += a.gradient_evaluations_warmup + a.gradient_evaluations;
+  std::printf("%s (%s, key %llu): worst |z| %.2f, worst sd error %.3f, max R-hat %.4f, "
+              "%zu divergences, step size %.3g, %llu gradients, %.2f s\n",
+              std::string(Model::kName).c_str(), g_method.c_str(),
+              static_cast<unsigned long long>(g_seed), worst_z, worst_sd, xt::amax(*rhat)(),
+              draws->num_divergent, draws->params[0].step_size,
+              static_cast<unsigned long long>(grads), secs);
+  std::printf("  warmup wall %.2f s, chain 0 sampling wall %.2f s cpu %.2f s\n",
+              draws->accounting[0].warmup_wall_seconds, draws->accounting[0].sampling_wall_seconds,
+              draws->accounting[0].sampling_cpu_seconds);
+  EXPECT_LE(draws->num_divergent, chains * n / 100);
+}
+
+template <class Model>
+void run() {
+  auto model = Model::load();
+  ASSERT_TRUE(model.ok()) << model.status();
+  if (g_method == "chees") return check(*model, dynamic_hmc::Kernel{});
+  if (g_method == "meads") return check(*model, ghmc::build_kernel());
+  FAIL() << "unknown method '" << g_method << "'";
+}
+
+TEST(ManyChainOnReferencePosteriors, RecoversTheReference) {
+  using namespace posteriors;
+  if (g_posterior == "gauss_100") return run<Gauss100>();
+  if (g_posterior == "corr_gauss_50") return run<CorrGauss50>();
+  if (g_posterior == "eight_schools_nc") return run<EightSchoolsNc>();
+  if (g_posterior == "logistic_1000x25") return run<Logistic1000x25>();
+  FAIL() << "unknown posterior '" << g_posterior << "'";
+}
+
+}  // namespace
+}  // namespace nutshell
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc > 1) nutshell::g_posterior = argv[1];
+  if (argc > 2) nutshell::g_method = argv[2];
+  if (argc > 3) nutshell::g_seed = std::stoull(argv[3]);
+  return RUN_ALL_TESTS();
+}
