@@ -216,3 +216,5 @@ absl::StatusOr<DrawsOf<nuts::Kernel, std::decay_t<F>>> sample(const Key& key, F&
 }
 
 }  // namespace nutshell
+
+#include "nutshell/run/sample_gradient_free.hpp"

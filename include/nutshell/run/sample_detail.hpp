@@ -96,6 +96,19 @@ struct ObservedKernel {
 template <class State>
 using OthersOf = OthersOfState<State>;
 
+/// The log density a state caches, as Draws::logdensity keeps it: the
+/// log-likelihood for elliptical slice (its state caches nothing else),
+/// NaN for the stochastic-gradient kernels (they never evaluate it).
+template <class State>
+double state_logdensity(const State& s) {
+  if constexpr (requires { s.logdensity; })
+    return static_cast<double>(s.logdensity);
+  else if constexpr (requires { s.loglikelihood; })
+    return static_cast<double>(s.loglikelihood);
+  else
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
 /// What else to keep per draw: quantities derived from the state (e.g. a
 /// mixed composition's discrete blocks as numbers), with their names.
 template <class State>
@@ -150,7 +163,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   hooks.counters = f.counters;
   hooks.max_depth = max_depth_of(kernel);
   observed.hooks = &hooks;
-  BoundKernel<ObservedKernel<K, CF>, CF> alg(f, start.params, observed);
+  BoundSampler<ObservedKernel<K, CF>, CF, typename Types::Params> alg(f, start.params, observed);
   ChainOptions o;
   o.thinning = options.thinning;
   o.first_step = start.next_step;
@@ -187,7 +200,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
           std::copy(s.position.begin(), s.position.end(), base + (rows++) * dim);
         else
           wrong_size = true;
-        Kept k{s.logdensity, {}, {}};
+        Kept k{state_logdensity(s), {}, {}};
         if constexpr (!std::is_same_v<Others, std::monostate>) k.others = s.others;
         if (extras.derive) k.derived = extras.derive(s);
         return k;
@@ -200,7 +213,10 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   acc.num_rejected_evaluations = f.counters->rejected - before.rejected;
   acc.num_divergent = hooks.divergent;
   acc.num_max_tree_depth = hooks.saturated;
-  acc.step_size = static_cast<double>(start.params.step_size);
+  if constexpr (requires { static_cast<double>(start.params.step_size); })
+    acc.step_size = static_cast<double>(start.params.step_size);
+  else if constexpr (requires { static_cast<double>(start.params.step_size(start.state.step)); })
+    acc.step_size = static_cast<double>(start.params.step_size(start.state.step));  // a schedule
   if constexpr (adaptation::has_metric_v<typename Types::Params>)
     acc.inverse_mass_matrix = start.params.inverse_mass_matrix;
   out.accounting = std::move(acc);

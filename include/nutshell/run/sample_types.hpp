@@ -84,6 +84,10 @@ enum class Warmup {
   kWindow,          ///< Stan's window adaptation (window_adaptation.hpp), the default
   kFisherDiagonal,  ///< nutpie's diagonal from draws and gradients (fisher_adaptation.hpp)
   kFisherLowRank,   ///< nutpie's diagonal plus low-rank correction (fisher_adaptation.hpp)
+  /// No tuning: num_warmup transitions of burn-in with the given parameters
+  /// (or, without any, step size adaptation.initial_step_size and the
+  /// identity metric), for any kernel (sample_gradient_free.hpp).
+  kNone,
 };
 
 /// Options of `sample` and `resume`, all in one place.
