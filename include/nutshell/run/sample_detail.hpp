@@ -31,6 +31,7 @@
 #include "nutshell/run/sample_init.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/warmup_record.hpp"
 
 namespace nutshell::detail {
 
@@ -57,6 +58,7 @@ struct ObservedKernel {
     std::uint64_t kernel_evaluations = 0;
     std::size_t divergent = 0;
     std::size_t saturated = 0;
+    WarmupRecorder<Info>* record = nullptr;  ///< keeps warmup draws (save_warmup)
   };
 
   K kernel;
@@ -64,6 +66,10 @@ struct ObservedKernel {
   Integrator integrator = velocity_verlet;
   Hooks* hooks = nullptr;
   std::function<absl::StatusOr<Control>(const StepEvent<State, Info>&)> callback;
+
+  /// The kernel without the observation: what a step-size search's trial
+  /// transitions run (counted as search evaluations, never reported).
+  const K& unobserved() const { return kernel; }
 
   template <class G>
   absl::Status step_into(const Key& key, const State& state, G& f, const Params& params,
@@ -80,6 +86,7 @@ struct ObservedKernel {
         ++hooks->saturated;
     }
     if (!hooks->warmup) return s;
+    if (hooks->record) hooks->record->push(out, info, params_step_size(params));
     if (hooks->progress) hooks->progress->advance(1, 0);
     if (callback) {
       auto c = callback(StepEvent<State, Info>{hooks->chain, hooks->step, true, out, info});
@@ -95,19 +102,6 @@ struct ObservedKernel {
 
 template <class State>
 using OthersOf = OthersOfState<State>;
-
-/// The log density a state caches, as Draws::logdensity keeps it: the
-/// log-likelihood for elliptical slice (its state caches nothing else),
-/// NaN for the stochastic-gradient kernels (they never evaluate it).
-template <class State>
-double state_logdensity(const State& s) {
-  if constexpr (requires { s.logdensity; })
-    return static_cast<double>(s.logdensity);
-  else if constexpr (requires { s.loglikelihood; })
-    return static_cast<double>(s.loglikelihood);
-  else
-    return std::numeric_limits<double>::quiet_NaN();
-}
 
 /// What else to keep per draw: quantities derived from the state (e.g. a
 /// mixed composition's discrete blocks as numbers), with their names.
@@ -135,6 +129,7 @@ struct ChainOutcome {
   ChainAccounting accounting;
   std::vector<typename OthersOf<State>::type> others;  ///< per kept draw (mixed only)
   Mat derived;                                          ///< [draw, quantity]
+  WarmupRecorder<Info> warmup;                          ///< with save_warmup
 };
 
 /// Sampling from a checkpoint: the part `sample` and `resume` share. `f`
@@ -342,6 +337,11 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     }
     d.params.push_back(ch.end.params);
     d.checkpoints.push_back(std::move(ch.end));
+  }
+  if (options.save_warmup) {
+    std::vector<WarmupRecorder<Info>*> warmup;
+    for (std::size_t r = 0; r < m; ++r) warmup.push_back(&chains[rows[r]]->warmup);
+    assemble_warmup(warmup, d.warmup);
   }
   if (nd == 0) {
     d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);

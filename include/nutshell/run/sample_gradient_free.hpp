@@ -169,6 +169,7 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
         start.next_step = 0;
         start.state = *std::move(init);
         start.params = params;
+        WarmupRecorder<Info> record;
         if (options.num_warmup > 0) {
           ObservedKernel<K, CF> observed{kernel};
           typename ObservedKernel<K, CF>::Hooks hooks;
@@ -179,6 +180,7 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
           hooks.warmup = true;
           hooks.max_depth = max_depth_of(kernel);
           observed.hooks = &hooks;
+          if (options.save_warmup) record.start(options), hooks.record = &record;
           if constexpr (!std::is_same_v<Callback, NoCallback>) {
             observed.callback = [&](const StepEvent<State, Info>& e) {
               return invoke_callback(callback, e);
@@ -196,8 +198,10 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
           acc.num_rejected_evaluations_warmup = counters.rejected - after_init.rejected;
           start.params = *std::move(tuned);
         }
-        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc),
-                           Extras<State>{}, dim > 0 ? &shared : nullptr, c);
+        auto out = sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc),
+                               Extras<State>{}, dim > 0 ? &shared : nullptr, c);
+        if (out.ok()) out->warmup = std::move(record);
+        return out;
       },
       PmapOptions{options.num_threads});
   progress.finish();

@@ -35,6 +35,7 @@
 #include "nutshell/run/accounting.hpp"
 #include "nutshell/run/run_chain.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/warmup_record.hpp"
 
 namespace nutshell {
 
@@ -146,6 +147,10 @@ struct SampleOptions {
   bool pathfinder_init = false;
   /// When the run's warnings fire (see warnings.hpp).
   WarningThresholds warnings;
+  /// Keep the warmup draws and their per-draw statistics in
+  /// Draws::warmup (CmdStan's save_warmup), every thinning-th one, apart
+  /// from the sampling draws: the summary and warnings never see them.
+  bool save_warmup = false;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
@@ -271,6 +276,10 @@ struct Draws {
   /// The summary table (R-hat, ESS, quantiles), or why it could not be
   /// computed (e.g. fewer than 4 draws).
   absl::StatusOr<diagnostics::Summary> summary = absl::UnknownError("no summary");
+
+  /// The warmup draws, with SampleOptions::save_warmup (rows as
+  /// `chains`; empty otherwise).
+  WarmupDraws<Info> warmup;
 
   /// Chains that succeeded (rows).
   std::size_t num_chains() const { return positions.shape(0); }
