@@ -53,7 +53,8 @@ TEST(SampleSaveWarmup, KeepsEveryThinnedWarmupDrawApartAndChangesNothingElse) {
 }
 
 TEST(SampleSaveWarmup, GradientFreeKernelsKeepThemToo) {
-  auto d = sample(make_key(72), rmh::Kernel{}, Gaussian::correlated_2d(), Vec{0.0, 0.0}, opts(true));
+  auto d =
+      sample(make_key(72), rmh::Kernel{}, Gaussian::correlated_2d(), Vec{0.0, 0.0}, opts(true));
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_EQ(d->warmup.num_draws(), 50u);
   EXPECT_GE(d->warmup.sample_stats.index("acceptance_rate"), 0);

@@ -122,7 +122,8 @@ absl::StatusOr<RunData> from_draws(const Draws<State, Params, Info>& d, const Ru
       for (std::size_t i = 0; i < nw; ++i) {
         for (std::size_t j = 0; j < dim; ++j) u[j] = d.warmup.positions(c, i, j);
         if (info.constrain)
-          info.constrain(std::span<const double>(u), std::span<double>(&run.warmup_draws(c, i, 0), out_dim));
+          info.constrain(std::span<const double>(u),
+                         std::span<double>(&run.warmup_draws(c, i, 0), out_dim));
         else
           for (std::size_t j = 0; j < dim; ++j) run.warmup_draws(c, i, j) = u[j];
       }

@@ -1,24 +1,22 @@
 // `sample` for the kernels without a step size and an acceptance rate for
 // window adaptation, and for any kernel with parameters the caller gives:
 //
-//   kernel            call                                          warmup (default)
-//   rmh               sample(key, rmh::Kernel{}, f, x0, o)          window adaptation of the random
-//                                                                   walk's scale towards acceptance
-//                                                                   0.234 (Roberts, Gelman, Gilks)
-//                                                                   and of its covariance (diagonal;
-//                                                                   o.metric = kDense for the full)
-//   rmh, own proposal sample(key, rmh::Kernel{}, f, proposal, x0, o) burn-in with the proposal
-//   irmh              sample(key, irmh::Kernel{}, f, q, x0, o)      burn-in with the distribution q
-//   slice             sample(key, slice::Kernel{}, f, x0, o)        burn-in and width tuning: each
-//                     (or with slice::Params before x0)             width set to the coordinate's sd
-//                                                                   over Stan's doubling windows
-//   elliptical_slice  sample(key, elliptical_slice::Kernel{},       burn-in (nothing to tune: the
-//                            loglik, prior, x0, o)                  prior sets every scale)
-//   sgld, sghmc       sample(key, sgld::Kernel{}, estimator,        burn-in along the step-size
-//                            sgld::Params<S>{...}, x0, o)           schedule, which sampling continues
-//   any kernel        sample(key, kernel, f, params, x0, o)         o.warmup: Warmup::kNone is burn-in
-//                                                                   with `params`; window or Fisher
-//                                                                   adaptation start from them
+//   rmh:       sample(key, rmh::Kernel{}, f, x0, o): window adaptation of
+//              a Gaussian random walk, the scale towards acceptance 0.234
+//              (Roberts, Gelman, Gilks), the covariance from windowed draws
+//              (diagonal; o.metric = kDense for the full one);
+//   rmh with a proposal, irmh with a distribution q:
+//              sample(key, kernel, f, proposal or q, x0, o): burn-in;
+//   slice:     sample(key, slice::Kernel{}, f[, slice::Params], x0, o):
+//              burn-in with each coordinate's width set to its sd over
+//              Stan's doubling windows;
+//   elliptical_slice: sample(key, kernel, loglik, prior, x0, o): burn-in;
+//   sgld, sghmc: sample(key, kernel, estimator, Params<S>{...}, x0, o):
+//              burn-in along the step-size schedule, which sampling
+//              continues;
+//   any kernel: sample(key, kernel, f, params, x0, o): Warmup::kNone is
+//              burn-in with `params`; window or Fisher adaptation start
+//              from them.
 //
 // Everything else is `sample`'s (sample.hpp): keys, per-chain accounting,
 // per-draw statistics, warnings, errors that lose nothing. Draws::logdensity
@@ -99,7 +97,8 @@ absl::StatusOr<slice::Params> tune_slice_width(const K& kernel, CF& f, slice::Pa
   typename adaptation::KernelTypes<K, CF>::Workspace ws{};
   for (std::size_t i = 0; i < num_steps; ++i) {
     auto s = kernel.step_into(fold_in(key, i), state, f, params, next, info, ws);
-    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("slice warmup step ", i, ": ", s.message()));
+    if (!s.ok())
+      return absl::Status(s.code(), absl::StrCat("slice warmup step ", i, ": ", s.message()));
     std::swap(state, next);
     if (i < begin || i >= end) continue;
     ++count;  // Welford
@@ -152,7 +151,8 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
       initial.positions.empty() ? declared_dimension(g, options) : initial.positions[0].size();
   diagnostics::Draws shared;
   if (dim > 0)
-    shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
+    shared = diagnostics::Draws::from_shape(
+        {num_chains, options.num_samples / options.thinning, dim});
   auto chains = pmap(
       key, num_chains,
       [&](std::size_t c, const Key& kc) -> absl::StatusOr<ChainOutcome<State, P, Info>> {
@@ -160,7 +160,8 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
         CF f{g, &counters};
         ChainAccounting acc;
         acc.chain = c;
-        auto init = initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn);
+        auto init =
+            initial_state(kernel, f, initial, options, c, kc, acc.num_init_redraws, init_fn);
         if (!init.ok()) return init.status();
         const EvalCounters after_init = counters;
         checkpoint::ChainCheckpoint<State, P> start;
