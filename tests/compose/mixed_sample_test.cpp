@@ -3,6 +3,7 @@
 // quantities kept in the result and the summary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "nutshell/compose/mixed.hpp"
@@ -98,6 +99,40 @@ TEST(MixedSample, TheNumberOfBlockStartsMustMatchTheChains) {
   auto d = sample(make_key(52), kernel(), Conditional{}, starts, opts());
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << d.status();
+}
+
+// x ~ N(0, diag(1, 0.02^2)) whatever tau: with the identity metric the
+// step size is ~0.02 and a U-turn needs ~2^7 steps, so every tree saturates
+// a cap of 3 doublings.
+struct Stiff {
+  double operator()(const Vec& x, Vec& g, const Blocks&) const {
+    g(0) = -x(0);
+    g(1) = -x(1) / 4e-4;
+    return -0.5 * x(0) * x(0) - 0.5 * x(1) * x(1) / 4e-4;
+  }
+};
+
+TEST(MixedSample, MaxTreeDepthReachesTheNutsInside) {
+  SampleOptions o = opts();
+  o.num_warmup = 200;
+  o.num_samples = 200;
+  o.num_chains = 2;
+  o.metric = MetricKind::kIdentity;
+  o.max_tree_depth = 3;
+  auto d = sample(make_key(53), kernel(), Stiff{}, mixed_starts(Vec{0.0, 0.0}, Blocks{0}), o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->status.ok()) << d->status;
+  const long depth = d->sample_stats.index("tree_depth");
+  ASSERT_GE(depth, 0);
+  double max_depth = 0.0;
+  for (std::size_t c = 0; c < 2; ++c)
+    for (std::size_t i = 0; i < 200; ++i)
+      max_depth = std::max(max_depth, d->sample_stats.values(c, i, depth));
+  EXPECT_EQ(max_depth, 3.0);  // without the cap: 7 or more
+  EXPECT_GT(d->accounting[0].num_max_tree_depth, 100u);
+  bool warned = false;
+  for (const auto& w : d->warnings) warned = warned || w.code == "tree_depth";
+  EXPECT_TRUE(warned);
 }
 
 }  // namespace

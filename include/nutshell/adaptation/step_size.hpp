@@ -131,7 +131,13 @@ class TransitionProbe {
   /// One trial transition; log(acceptance_rate), -inf for 0 or NaN.
   absl::StatusOr<double> operator()(const Key& key, double step_size) {
     params_.step_size = step_size;
-    auto s = kernel_.step_into(key, state_, logdensity_, params_, out_, info_, ws_);
+    // A driver's observing wrapper (run/sample_detail.hpp) hands over the
+    // kernel it wraps: a trial is not a warmup transition to report or keep.
+    absl::Status s;
+    if constexpr (requires { kernel_.unobserved(); })
+      s = kernel_.unobserved().step_into(key, state_, logdensity_, params_, out_, info_, ws_);
+    else
+      s = kernel_.step_into(key, state_, logdensity_, params_, out_, info_, ws_);
     if (!s.ok()) return s;
     const double a = info_.acceptance_rate;
     return std::isnan(a) || !(a > 0.0) ? -std::numeric_limits<double>::infinity() : std::log(a);

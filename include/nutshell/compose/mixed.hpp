@@ -107,6 +107,9 @@ class Kernel {
 
   /// The gradient kernel moving the continuous block.
   const K& continuous_kernel() const { return kernel_; }
+  /// The gradient kernel, to set its structural options (e.g. `sample`
+  /// applying SampleOptions::max_tree_depth to a NUTS inside).
+  K& continuous_kernel() { return kernel_; }
   /// The Gibbs blocks, in sweep order.
   const std::tuple<Blocks...>& blocks() const { return blocks_; }
 

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -111,6 +112,39 @@ absl::StatusOr<RunData> from_draws(const Draws<State, Params, Info>& d, const Ru
       while (at < run.stats.size() && (run.stats[at].name == "lp" || run.stats[at].name == "acceptance_rate")) ++at;
       run.stats.insert(run.stats.begin() + static_cast<std::ptrdiff_t>(at), std::move(s));
     }
+  }
+  // The warmup draws (SampleOptions::save_warmup), with the same stats:
+  // Draws::warmup's per-draw statistics (step_size as each warmup
+  // transition used it), the others from the warmup infos.
+  if (const std::size_t nw = d.warmup.num_draws(); nw > 0 && d.warmup.positions.shape(0) == m) {
+    run.warmup_draws = xt::xtensor<double, 3>::from_shape({m, nw, out_dim});
+    for (std::size_t c = 0; c < m; ++c)
+      for (std::size_t i = 0; i < nw; ++i) {
+        for (std::size_t j = 0; j < dim; ++j) u[j] = d.warmup.positions(c, i, j);
+        if (info.constrain)
+          info.constrain(std::span<const double>(u),
+                         std::span<double>(&run.warmup_draws(c, i, 0), out_dim));
+        else
+          for (std::size_t j = 0; j < dim; ++j) run.warmup_draws(c, i, j) = u[j];
+      }
+    for (const auto& st : run.stats)
+      run.warmup_stats.push_back(SampleStat{st.name, xt::xtensor<double, 2>::from_shape({m, nw})});
+    for (std::size_t c = 0; c < m; ++c)
+      for (std::size_t i = 0; i < nw; ++i) {
+        State s{};
+        if constexpr (requires { s.logdensity; }) s.logdensity = d.warmup.logdensity(c, i);
+        info_stat_values<State, Info>(s, d.warmup.infos[c][i], row.data());
+        for (auto& w : run.warmup_stats) {
+          const long at = d.warmup.sample_stats.index(w.name);
+          double v = std::numeric_limits<double>::quiet_NaN();
+          if (at >= 0)
+            v = d.warmup.sample_stats.values(c, i, static_cast<std::size_t>(at));
+          else
+            for (std::size_t k = 0; k < names.size(); ++k)
+              if (names[k] == w.name) v = row[k];
+          w.values(c, i) = v;
+        }
+      }
   }
   for (std::size_t c = 0; c < m; ++c) {
     ChainAdaptation a;

@@ -86,6 +86,16 @@ struct CountingDensity {
       return std::numeric_limits<double>::quiet_NaN();
     }
   }
+  /// A stochastic-gradient estimator's estimate (sgld, sghmc), counted as
+  /// one evaluation; it is never rejected (those kernels have no MH step).
+  template <class K, class W>
+    requires requires(F& e, const K& key, const Vec& x, Vec& grad, W& ws) {
+      e.estimate(key, x, grad, ws);
+    }
+  auto estimate(const K& key, const Vec& x, Vec& grad, W& ws) {
+    ++counters->evaluations;
+    return f.estimate(key, x, grad, ws);
+  }
   /// The wrapped density's dimension, when it declares one.
   std::size_t dimension() const
     requires requires(const F& g) { g.dimension(); }

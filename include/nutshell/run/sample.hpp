@@ -115,6 +115,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         start.chain = c;
         start.key = split_one(kc, 1);
         start.next_step = 0;
+        WarmupRecorder<Info> record;
         if (cross->active()) {
           cross->take(c, start, acc);
         } else if (options.num_warmup > 0) {
@@ -129,6 +130,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
           hooks.warmup = true;
           hooks.max_depth = max_depth_of(kernel);
           observed.hooks = &hooks;
+          if (options.save_warmup) record.start(options), hooks.record = &record;
           if constexpr (!std::is_same_v<Callback, NoCallback>) {
             observed.callback = [&](const StepEvent<State, Info>& e) {
               return invoke_callback(callback, e);
@@ -154,8 +156,10 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
             if (pathfinder->positions.empty())
               start.params.inverse_mass_matrix = Metric::identity(start.state.position.size());
         }
-        return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras,
-                           dim > 0 ? &shared : nullptr, c);
+        auto out = sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc),
+                               extras, dim > 0 ? &shared : nullptr, c);
+        if (out.ok()) out->warmup = std::move(record);
+        return out;
       },
       PmapOptions{options.num_threads});
   progress.finish();
@@ -222,3 +226,5 @@ absl::StatusOr<DrawsOf<nuts::Kernel, std::decay_t<F>>> sample(const Key& key, F&
 }
 
 }  // namespace nutshell
+
+#include "nutshell/run/sample_gradient_free.hpp"

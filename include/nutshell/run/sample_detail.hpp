@@ -31,6 +31,7 @@
 #include "nutshell/run/sample_init.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/warmup_record.hpp"
 
 namespace nutshell::detail {
 
@@ -57,6 +58,7 @@ struct ObservedKernel {
     std::uint64_t kernel_evaluations = 0;
     std::size_t divergent = 0;
     std::size_t saturated = 0;
+    WarmupRecorder<Info>* record = nullptr;  ///< keeps warmup draws (save_warmup)
   };
 
   K kernel;
@@ -64,6 +66,10 @@ struct ObservedKernel {
   Integrator integrator = velocity_verlet;
   Hooks* hooks = nullptr;
   std::function<absl::StatusOr<Control>(const StepEvent<State, Info>&)> callback;
+
+  /// The kernel without the observation: what a step-size search's trial
+  /// transitions run (counted as search evaluations, never reported).
+  const K& unobserved() const { return kernel; }
 
   template <class G>
   absl::Status step_into(const Key& key, const State& state, G& f, const Params& params,
@@ -80,6 +86,7 @@ struct ObservedKernel {
         ++hooks->saturated;
     }
     if (!hooks->warmup) return s;
+    if (hooks->record) hooks->record->push(out, info, params_step_size(params));
     if (hooks->progress) hooks->progress->advance(1, 0);
     if (callback) {
       auto c = callback(StepEvent<State, Info>{hooks->chain, hooks->step, true, out, info});
@@ -122,6 +129,7 @@ struct ChainOutcome {
   ChainAccounting accounting;
   std::vector<typename OthersOf<State>::type> others;  ///< per kept draw (mixed only)
   Mat derived;                                          ///< [draw, quantity]
+  WarmupRecorder<Info> warmup;                          ///< with save_warmup
 };
 
 /// Sampling from a checkpoint: the part `sample` and `resume` share. `f`
@@ -150,7 +158,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   hooks.counters = f.counters;
   hooks.max_depth = max_depth_of(kernel);
   observed.hooks = &hooks;
-  BoundKernel<ObservedKernel<K, CF>, CF> alg(f, start.params, observed);
+  BoundSampler<ObservedKernel<K, CF>, CF, typename Types::Params> alg(f, start.params, observed);
   ChainOptions o;
   o.thinning = options.thinning;
   o.first_step = start.next_step;
@@ -187,7 +195,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
           std::copy(s.position.begin(), s.position.end(), base + (rows++) * dim);
         else
           wrong_size = true;
-        Kept k{s.logdensity, {}, {}};
+        Kept k{state_logdensity(s), {}, {}};
         if constexpr (!std::is_same_v<Others, std::monostate>) k.others = s.others;
         if (extras.derive) k.derived = extras.derive(s);
         return k;
@@ -200,7 +208,10 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   acc.num_rejected_evaluations = f.counters->rejected - before.rejected;
   acc.num_divergent = hooks.divergent;
   acc.num_max_tree_depth = hooks.saturated;
-  acc.step_size = static_cast<double>(start.params.step_size);
+  if constexpr (requires { static_cast<double>(start.params.step_size); })
+    acc.step_size = static_cast<double>(start.params.step_size);
+  else if constexpr (requires { static_cast<double>(start.params.step_size(start.state.step)); })
+    acc.step_size = static_cast<double>(start.params.step_size(start.state.step));  // a schedule
   if constexpr (adaptation::has_metric_v<typename Types::Params>)
     acc.inverse_mass_matrix = start.params.inverse_mass_matrix;
   out.accounting = std::move(acc);
@@ -326,6 +337,11 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     }
     d.params.push_back(ch.end.params);
     d.checkpoints.push_back(std::move(ch.end));
+  }
+  if (options.save_warmup) {
+    std::vector<WarmupRecorder<Info>*> warmup;
+    for (std::size_t r = 0; r < m; ++r) warmup.push_back(&chains[rows[r]]->warmup);
+    assemble_warmup(warmup, d.warmup);
   }
   if (nd == 0) {
     d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);

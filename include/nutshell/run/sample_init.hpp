@@ -48,6 +48,8 @@ absl::Status apply_kernel_options(K& kernel, const SampleOptions& options) {
         absl::StrCat("max_tree_depth must be in [1, 30], got ", *options.max_tree_depth));
   if constexpr (requires { kernel.max_num_doublings; })
     kernel.max_num_doublings = *options.max_tree_depth;
+  else if constexpr (requires { kernel.continuous_kernel().max_num_doublings = 1; })
+    kernel.continuous_kernel().max_num_doublings = *options.max_tree_depth;  // NUTS inside mixed
   return absl::OkStatus();
 }
 

@@ -38,6 +38,7 @@
 #include "nutshell/run/run_chain.hpp"
 #include "nutshell/run/warnings.hpp"
 #include "nutshell/run/microcanonical_options.hpp"
+#include "nutshell/run/warmup_record.hpp"
 
 namespace nutshell {
 
@@ -90,6 +91,10 @@ enum class Warmup {
   kFisherAuto,      ///< low rank, or the diagonal when the correction is not worth it (issue 13)
   kChees,  ///< ChEES across all chains in lockstep, dynamic_hmc only (sample_cross_chain.hpp)
   kMeads,  ///< MEADS across folds of chains in lockstep, ghmc only (sample_cross_chain.hpp)
+  /// No tuning: num_warmup transitions of burn-in with the given parameters
+  /// (or, without any, step size adaptation.initial_step_size and the
+  /// identity metric), for any kernel (sample_gradient_free.hpp).
+  kNone,
 };
 
 /// Options of `sample` and `resume`, all in one place.
@@ -155,6 +160,10 @@ struct SampleOptions {
   adaptation::CheesOptions chees;
   /// Warmup::kMeads's options (folds: num_chains must be a multiple).
   adaptation::MeadsOptions meads;
+  /// Keep the warmup draws and their per-draw statistics in
+  /// Draws::warmup (CmdStan's save_warmup), every thinning-th one, apart
+  /// from the sampling draws: the summary and warnings never see them.
+  bool save_warmup = false;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
@@ -281,6 +290,10 @@ struct Draws {
   /// The summary table (R-hat, ESS, quantiles), or why it could not be
   /// computed (e.g. fewer than 4 draws).
   absl::StatusOr<diagnostics::Summary> summary = absl::UnknownError("no summary");
+
+  /// The warmup draws, with SampleOptions::save_warmup (rows as
+  /// `chains`; empty otherwise).
+  WarmupDraws<Info> warmup;
 
   /// Chains that succeeded (rows).
   std::size_t num_chains() const { return positions.shape(0); }

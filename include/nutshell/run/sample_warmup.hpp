@@ -20,6 +20,7 @@
 #include "nutshell/adaptation/window_adaptation.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/core/logdensity.hpp"
+#include "nutshell/run/sample_burn_in.hpp"
 #include "nutshell/run/sample_init.hpp"
 #include "nutshell/run/sample_microcanonical.hpp"
 #include "nutshell/run/sample_types.hpp"
@@ -54,6 +55,14 @@ auto run_warmup(const K& kernel, CF& f, const SampleOptions& options,
                  .run_from(key, std::move(init), options.num_warmup);
     if (!r.ok()) return r.status();
     return WarmupResult{std::move(r->state), std::move(r->parameters)};
+  }
+  if (options.warmup == Warmup::kNone) {  // burn-in with the untuned parameters
+    base.step_size = options.adaptation.initial_step_size;
+    if constexpr (adaptation::has_metric_v<decltype(base)>)
+      if (base.inverse_mass_matrix.dim() == 0)
+        base.inverse_mass_matrix = Metric::identity(init.position.size());
+    if (auto s = burn_in(kernel, f, base, key, init, options.num_warmup); !s.ok()) return s;
+    return WarmupResult{std::move(init), std::move(base)};
   }
   if constexpr (adaptation::FisherAdaptableKernel<K, CF>) {
     auto r = adaptation::fisher_adaptation(kernel, f, options.effective_fisher(), std::move(base))
