@@ -87,7 +87,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
   auto pathfinder = pathfinder_starts(key, kernel, g, initial, options, num_chains, init_fn);
   if (!pathfinder.ok()) return pathfinder.status();
   diagnostics::Draws shared;
-  if (dim > 0)
+  if (dim > 0 && !options.chains)
     shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
 
   auto chains = pmap(
@@ -151,7 +151,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         return sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc), extras,
                            dim > 0 ? &shared : nullptr, c);
       },
-      PmapOptions{options.num_threads});
+      PmapOptions{options.num_threads, options.chains ? &*options.chains : nullptr});
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");

@@ -142,6 +142,11 @@ struct SampleOptions {
   bool pathfinder_init = false;
   /// When the run's warnings fire (see warnings.hpp).
   WarningThresholds warnings;
+  /// Run only these of the num_chains chains (each keyed and started as in
+  /// the whole run, so its draws are bitwise the whole run's); the rows of
+  /// Draws are these chains. Unset: every chain. One process's share of a
+  /// run spread over several (distributed/executor.hpp).
+  std::optional<std::vector<std::size_t>> chains;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
