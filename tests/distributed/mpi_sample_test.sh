@@ -18,6 +18,11 @@ export HOME="$tmp" TMPDIR="$tmp"
 export OMPI_MCA_plm=isolated OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Under --config=asan: Open MPI leaks at MPI_Finalize (its components are
+# dlclosed by then, so the frames cannot be suppressed by library name);
+# leak checking of our own code is local_sample_test's (same code but the
+# transport). Address and UB checks stay on.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 mpirun=(mpirun --oversubscribe --allow-run-as-root --bind-to none)
 
 for np in 1 2 3; do

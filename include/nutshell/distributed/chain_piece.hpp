@@ -5,6 +5,7 @@
 // and merged into one Draws on rank 0 (merge.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -89,8 +90,10 @@ struct ChainPiece {
 };
 
 /// The pieces of the chains `group` (in that order) from the Draws a
-/// `sample` or `resume` over exactly those chains returned on `rank`. A
-/// failed call fails every chain of the group with its status.
+/// `sample` or `resume` over those chains returned on `rank`. A chain
+/// without a row failed: with its chain_status when that lines up with
+/// `group`, else with the call's status. A failed call fails every chain
+/// of the group with its status.
 template <class State, class Params, class Info>
 std::vector<ChainPiece<State, Params, Info>> pieces_from_draws(
     const absl::StatusOr<Draws<State, Params, Info>>& draws, const std::vector<std::size_t>& group,
@@ -104,8 +107,12 @@ std::vector<ChainPiece<State, Params, Info>> pieces_from_draws(
       p.status = detail::on_rank(draws.status(), group[i], rank);
       continue;
     }
-    if (i < draws->chain_status.size() && !draws->chain_status[i].ok())
-      p.status = detail::on_rank(draws->chain_status[i], group[i], rank);
+    if (std::find(draws->chains.begin(), draws->chains.end(), group[i]) != draws->chains.end())
+      continue;
+    absl::Status why = draws->status.ok() ? absl::DataLossError("lost") : draws->status;
+    if (draws->chain_status.size() == group.size() && !draws->chain_status[i].ok())
+      why = draws->chain_status[i];
+    p.status = detail::on_rank(why, group[i], rank);
   }
   if (!draws.ok()) return out;
   const auto& d = *draws;
