@@ -91,6 +91,7 @@ auto run_mine(int rank, const Key& key, const K& kernel, const G& g, const Initi
   using Piece = ChainPiece<State, Params, Info>;
   std::vector<Piece> pieces(mine.size());
   for (std::size_t i = 0; i < mine.size(); ++i) pieces[i].chain = mine[i], pieces[i].rank = rank;
+  if (mine.empty()) return pieces;  // more ranks than chains
   auto cb = [&] {
     if constexpr (std::is_same_v<Callback, NoCallback>) return NoCallback{};
     else return ContinueCallback<Callback>{&callback};
