@@ -58,6 +58,7 @@
 #include "nutshell/run/accounting.hpp"
 #include "nutshell/run/sample_mixed.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/converge.hpp"
 
 #include "nutshell/diagnostics/autocovariance.hpp"
 #include "nutshell/diagnostics/diagnostics.hpp"

@@ -9,6 +9,7 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/mcmc/hmc.hpp"
 #include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/converge.hpp"
 #include "nutshell/run/sample.hpp"
 #include "nutshell/run/scan.hpp"
 #include "nutshell/distributions/continuous.hpp"
@@ -210,3 +211,18 @@ TEST(Readme, SampleWarmupChoice) {
 }
 
 }  // namespace
+
+// "Sampling until converged", as in the README (small settings).
+TEST(Readme, SamplingUntilConverged) {
+  using nutshell::Vec;
+  auto run = nutshell::sample_until_converged(
+      nutshell::make_key(0), nutshell::nuts::Kernel{}, logdensity, Vec{0.0, 0.0},
+      nutshell::SampleOptions{.num_chains = 4, .num_warmup = 300, .progress_bar = false},
+      nutshell::ConvergenceOptions{.max_rhat = 1.01, .min_ess_bulk = 400, .min_ess_tail = 400,
+                                   .max_draws = 20000});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_TRUE(run->verdict.converged);
+  EXPECT_EQ(run->reason, nutshell::ConvergenceStop::kConverged);
+  ASSERT_TRUE(run->draws.summary.ok());
+  EXPECT_FALSE(run->history.empty());
+}

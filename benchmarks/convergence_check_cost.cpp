@@ -1,0 +1,101 @@
+// The cost of the convergence checks of `sample_until_converged` against
+// its sampling time, on a cheap density (a 10-D standard Gaussian, NUTS,
+// and the same plus ~2 microseconds of work per gradient),
+// at 4 and at 256 chains, with the default ConvergenceOptions (block size,
+// growth) and two kinds of run:
+//   targets   the default targets (R-hat < 1.01, bulk and tail ESS >= 400):
+//             the run stops when they are met;
+//   long      unreachable targets, max_draws = 2000 draws per chain (1000
+//             at 256 chains): every
+//             block of a long run is checked (the worst case for the
+//             checks' share).
+//
+//   bazel run //benchmarks:convergence_check_cost -- [--threads=0] [--seed=1]
+//
+// One markdown table on stdout: draws per chain, checks, wall seconds in
+// the checks, in sampling (first_block / next_block: `sample` and `resume`,
+// which include their own per-block summaries), in joining blocks and the
+// final summary, and the checks' share of the sampling time.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/converge.hpp"
+
+namespace nutshell {
+namespace {
+
+/// A standard Gaussian in `dim` dimensions: the cheapest density NUTS can
+/// run, so the checks' share of the time is the largest it gets.
+/// `work` > 0 adds that many dependent floating-point operations per
+/// evaluation (a stand-in for a costlier model, ~1 ns each).
+struct StdGaussian {
+  std::size_t dim = 10;
+  int work = 0;
+  double operator()(const Vec& x, Vec& grad) const {
+    double s = 0.0;
+    if (work > 0) {
+      volatile double sink = 0.0;
+      double a = x(0);
+      for (int i = 0; i < work; ++i) a = a * 0.999999 + 1e-9;
+      sink = a;
+      (void)sink;
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      grad(i) = -x(i);
+      s += x(i) * x(i);
+    }
+    return -0.5 * s;
+  }
+  std::size_t dimension() const { return dim; }
+};
+
+int run(int argc, char** argv) {
+  std::size_t threads = 0;
+  std::uint64_t seed = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--threads=", 0) == 0) threads = std::strtoul(a.c_str() + 10, nullptr, 10);
+    else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+      return 2;
+    }
+  }
+  const ConvergenceOptions defaults{};
+  std::printf("block_size %zu, block_growth %g, 10-D standard Gaussian, NUTS, 1000 warmup\n\n",
+              defaults.block_size, defaults.block_growth);
+  std::printf("| density | chains | run | draws/chain | checks | check s | sampling s | join s | "
+              "check / sampling |\n|---|---|---|---|---|---|---|---|---|\n");
+  for (int work : {0, 2000})
+  for (std::size_t chains : {4u, 256u}) {
+    for (bool long_run : {false, true}) {
+      ConvergenceOptions conv = defaults;
+      if (long_run) {
+        conv.min_ess_bulk = 1e12;
+        conv.max_draws = chains > 4 ? 1000 : 2000;
+      }
+      SampleOptions o{.num_chains = chains, .num_warmup = 1000, .num_threads = threads,
+                      .progress_bar = false};
+      auto r = sample_until_converged(make_key(seed), nuts::Kernel{}, StdGaussian{10, work},
+                                      InitialPositions::uniform(10), o, conv);
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+        return 1;
+      }
+      std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% |\n",
+                  work ? "Gaussian + 2000 flops" : "Gaussian", chains,
+                  long_run ? "long (max_draws)" : "default targets", r->draws.num_draws(),
+                  r->history.size(), r->check_seconds, r->sampling_seconds, r->join_seconds,
+                  100.0 * r->check_seconds / r->sampling_seconds);
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace nutshell
+
+int main(int argc, char** argv) { return nutshell::run(argc, argv); }
