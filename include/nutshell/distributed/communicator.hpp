@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "nutshell/distributed/converge.hpp"
 #include "nutshell/distributed/executor.hpp"
 #include "nutshell/distributed/sample.hpp"
 
@@ -72,6 +73,18 @@ auto sample(const Communicator& comm, const Key& key, K kernel, F&& logdensity,
             const Callback& callback = {}) {
   return sample_on(comm, key, std::move(kernel), std::forward<F>(logdensity), std::move(initial),
                    options, dopts, callback);
+}
+
+/// `sample_until_converged` over the ranks of `comm` (converge.hpp): every
+/// rank stops at the same block, the same as a single-process run's,
+/// whatever the numbers of ranks and threads; rank 0 gets every chain.
+template <class K, class F, class Callback = NoCallback>
+  requires nutshell::detail::KernelFor<K, std::decay_t<F>>
+auto sample_until_converged(const Communicator& comm, const Key& key, K kernel, F&& logdensity,
+                            InitialPositions initial, const SampleOptions& options,
+                            const ConvergenceOptions& convergence, const Callback& callback = {}) {
+  return sample_until_converged_on(comm, key, std::move(kernel), std::forward<F>(logdensity),
+                                   std::move(initial), options, convergence, callback);
 }
 
 }  // namespace nutshell::distributed
