@@ -120,6 +120,16 @@ cc_library(
     ),
     linkopts = ["-lnetcdf_c++4", "-lnetcdf"],
 )
+
+# Open MPI's C API (libopenmpi-dev; `mpicxx --showme`). OMPI_SKIP_MPICXX
+# leaves out the deprecated C++ bindings, so libmpi_cxx is not needed.
+cc_library(
+    name = "openmpi",
+    hdrs = glob(["lib/x86_64-linux-gnu/openmpi/include/**"]),
+    defines = ["OMPI_SKIP_MPICXX=1"],
+    includes = ["lib/x86_64-linux-gnu/openmpi/include"],
+    linkopts = ["-L/usr/lib/x86_64-linux-gnu/openmpi/lib", "-lmpi"],
+)
 """
 
 def nutshell_deps():

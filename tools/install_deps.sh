@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev
   libnetcdf-dev libnetcdf-c++4-dev python3-netcdf4 python3-xarray
   r-cran-rstan r-cran-posterior chromium
+  openmpi-bin libopenmpi-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -45,6 +45,12 @@ struct PmapOptions {
   /// 1). Never more threads than chains are started. 1 runs every chain on
   /// the calling thread, which is what debuggers and sanitizers like best.
   std::size_t num_threads = 0;
+  /// Run only these chain indices (each still keyed split_one(key, c) and
+  /// named c in errors); the result lists them in this order. Null: all of
+  /// 0..num_chains-1. An index >= num_chains fails that entry. This is how
+  /// one process runs its share of a run spread over several
+  /// (distributed/executor.hpp).
+  const std::vector<std::size_t>* chains = nullptr;
 };
 
 /// What pmap returns: every chain's own outcome, in chain order, plus an
@@ -143,19 +149,26 @@ auto pmap(const Key& key, std::size_t num_chains, const Fn& fn, PmapOptions opti
   using R = std::decay_t<std::invoke_result_t<Fn&, std::size_t, const Key&>>;
   using T = typename detail::UnwrapStatusOr<R>::type;
   PmapResult<T> result;
-  result.chains.reserve(num_chains);
-  for (std::size_t c = 0; c < num_chains; ++c)
+  const std::size_t num_run = options.chains ? options.chains->size() : num_chains;
+  result.chains.reserve(num_run);
+  for (std::size_t c = 0; c < num_run; ++c)
     result.chains.emplace_back(absl::UnknownError("chain did not run"));
-  detail::parallel_for(num_chains, options.num_threads, [&](std::size_t c) {
+  detail::parallel_for(num_run, options.num_threads, [&](std::size_t i) {
+    const std::size_t c = options.chains ? (*options.chains)[i] : i;
+    if (c >= num_chains) {
+      result.chains[i] = absl::InvalidArgumentError(
+          absl::StrCat("chain ", c, ": not among the ", num_chains, " chains"));
+      return;
+    }
     try {
       Fn local = fn;  // a fresh copy per chain: no state leaks between chains
-      result.chains[c] = absl::StatusOr<T>(local(c, split_one(key, c)));
-      if (!result.chains[c].ok())
-        result.chains[c] = absl::Status(
-            result.chains[c].status().code(),
-            absl::StrCat("chain ", c, ": ", result.chains[c].status().message()));
+      result.chains[i] = absl::StatusOr<T>(local(c, split_one(key, c)));
+      if (!result.chains[i].ok())
+        result.chains[i] = absl::Status(
+            result.chains[i].status().code(),
+            absl::StrCat("chain ", c, ": ", result.chains[i].status().message()));
     } catch (...) {
-      result.chains[c] = detail::chain_exception_status(c);
+      result.chains[i] = detail::chain_exception_status(c);
     }
   });
   result.status = detail::aggregate_status(result.chains);

@@ -91,7 +91,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
                                              *pathfinder);  // nothing for per-chain warmups
   if (!cross.ok()) return cross.status();
   diagnostics::Draws shared;
-  if (dim > 0)
+  if (dim > 0 && !options.chains)
     shared = diagnostics::Draws::from_shape({num_chains, options.num_samples / options.thinning, dim});
 
   auto chains = pmap(
@@ -161,7 +161,7 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         if (out.ok()) out->warmup = std::move(record);
         return out;
       },
-      PmapOptions{options.num_threads});
+      PmapOptions{options.num_threads, options.chains ? &*options.chains : nullptr});
   progress.finish();
   if (stop_warmup.load())
     return absl::CancelledError("stopped by the step callback during warmup: no draws");

@@ -164,6 +164,11 @@ struct SampleOptions {
   /// Draws::warmup (CmdStan's save_warmup), every thinning-th one, apart
   /// from the sampling draws: the summary and warnings never see them.
   bool save_warmup = false;
+  /// Run only these of the num_chains chains (each keyed and started as in
+  /// the whole run, so its draws are bitwise the whole run's); the rows of
+  /// Draws are these chains. Unset: every chain. One process's share of a
+  /// run spread over several (distributed/executor.hpp).
+  std::optional<std::vector<std::size_t>> chains;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
