@@ -4,9 +4,9 @@
 //   bazel run --config=opt //benchmarks:ad_gradient
 //
 // Benchmarks `hand/<model>` (tests/posteriors, hand-written gradient) and
-// `ad/<model>` (tests/ad/models: the same density written once over the AD
-// scalar, through nutshell::ad::make_logdensity), each at the model's first
-// Stan check point. After the run, a table gives the AD / hand-written ratio
+// `ad/<model>` (tests/posteriors/ad: the same posterior written once with the
+// layout, the distributions and the AD scalar, gradient by reverse mode),
+// each at the model's first Stan check point. After the run, a table gives the AD / hand-written ratio
 // measured in this run and the AD time against Stan 2.21's cost per gradient
 // (measured with rstan on this kind of machine, issue 10).
 #include <benchmark/benchmark.h>
@@ -19,7 +19,7 @@
 #include "benchmarks/alloc_counter.hpp"
 #include "benchmarks/common.hpp"
 #include "nutshell/ad/ad.hpp"
-#include "tests/ad/models/ad_posteriors.hpp"
+#include "tests/posteriors/ad/all.hpp"
 #include "tests/posteriors/posteriors.hpp"
 
 namespace {
@@ -63,7 +63,7 @@ void register_model() {
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark(
       ("ad/" + name).c_str(),
-      [lp = ad::make_logdensity(*admodel), u](benchmark::State& state) mutable { run(state, lp, u); })
+      [a = *admodel, u](benchmark::State& state) mutable { run(state, a, u); })
       ->Unit(benchmark::kMicrosecond);
 }
 
@@ -92,12 +92,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 int main(int argc, char** argv) {
   bench::ensure_single_threaded_blas(argv);
-  register_model<Gauss100, ad_models::Gauss100>();
-  register_model<CorrGauss50, ad_models::CorrGauss50>();
-  register_model<EightSchoolsNc, ad_models::EightSchoolsNc>();
-  register_model<Funnel10, ad_models::Funnel10>();
-  register_model<Logistic1000x25, ad_models::Logistic1000x25>();
-  register_model<GpStudentT100, ad_models::GpStudentT100>();
+  register_model<Gauss100, Gauss100Ad>();
+  register_model<CorrGauss50, CorrGauss50Ad>();
+  register_model<EightSchoolsNc, EightSchoolsNcAd>();
+  register_model<Funnel10, Funnel10Ad>();
+  register_model<Logistic1000x25, Logistic1000x25Ad>();
+  register_model<GpStudentT100, GpStudentT100Ad>();
   benchmark::Initialize(&argc, argv);
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -79,6 +79,7 @@
 #include "nutshell/model/param.hpp"
 #include "nutshell/model/reader.hpp"
 #include "nutshell/model/make_model.hpp"
+#include "nutshell/model/conditional.hpp"
 #include "nutshell/smc/adaptive_tempered.hpp"
 #include "nutshell/smc/mutation.hpp"
 #include "nutshell/smc/parallel.hpp"

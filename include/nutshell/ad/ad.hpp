@@ -4,6 +4,7 @@
 #pragma once
 
 #include "nutshell/ad/adapter.hpp"
+#include "nutshell/ad/affine.hpp"
 #include "nutshell/ad/arena.hpp"
 #include "nutshell/ad/covariance.hpp"
 #include "nutshell/ad/dual.hpp"

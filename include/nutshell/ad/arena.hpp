@@ -34,7 +34,9 @@ class Arena {
   }
 
   /// `bytes` of uninitialised storage aligned to 16, valid until rewound.
-  void* allocate(std::size_t bytes) {
+  // Always inlined: every tape node and operand array comes through here,
+  // and on small models the call itself was a visible share of a gradient.
+  [[gnu::always_inline]] void* allocate(std::size_t bytes) {
     bytes = (bytes + kAlign - 1) & ~(kAlign - 1);
     if (used_ + bytes > cap_) [[unlikely]]
       next_block(bytes);
@@ -68,7 +70,7 @@ class Arena {
     std::size_t size;
   };
 
-  void next_block(std::size_t bytes) {
+  [[gnu::noinline]] void next_block(std::size_t bytes) {
     // Reuse a kept block when it is large enough, else insert a new one.
     std::size_t next = blocks_.empty() ? 0 : block_ + 1;
     while (next < blocks_.size() && blocks_[next].size < bytes) ++next;

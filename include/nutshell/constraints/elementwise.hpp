@@ -20,7 +20,8 @@ namespace nutshell::constraints {
 template <class T>
 T lower_constrain(const T& x, double lb, T& lp) {
   lp += x;
-  return lb + detail::exp_(x);
+  // lb = 0 (positive): the same value without recording a node for "+ 0".
+  return lb == 0.0 ? detail::exp_(x) : lb + detail::exp_(x);
 }
 
 /// y = ub - exp(x); log|J| = x.

@@ -57,13 +57,14 @@ detail::return_t<Y, Mu, Sigma> normal_lpdf(const Y& y, const Mu& mu, const Sigma
   } else {
     detail::Partials<Y, Mu, Sigma> p(y, mu, sigma);
     double quad = 0.0, log_sigma = 0.0;
-    const double s0 = ss[0], log_s0 = std::log(s0);
+    const double s0 = ss.is_vector ? 1.0 : ss[0];  // unused for a vector sigma
+    if constexpr (detail::include<propto, Sigma>)
+      log_sigma = ss.is_vector ? detail::sum_log(ss, n) : static_cast<double>(n) * (s0 == 1.0 ? 0.0 : std::log(s0));
     for (std::size_t i = 0; i < n; ++i) {
       const double s = ss.is_vector ? ss[i] : s0;
       const double inv_s = 1.0 / s;
       const double z = (ys[i] - ms[i]) * inv_s;
       quad += z * z;
-      if constexpr (detail::include<propto, Sigma>) log_sigma += ss.is_vector ? std::log(s) : log_s0;
       p.template add<0>(i, -z * inv_s);
       p.template add<1>(i, z * inv_s);
       p.template add<2>(i, (z * z - 1.0) * inv_s);

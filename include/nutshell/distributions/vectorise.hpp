@@ -1,6 +1,6 @@
 // The machinery behind every log density: arguments that are scalars or
-// vectors of double or ad::var, broadcast against each other, and one tape
-// node per call.
+// vectors of double, ad::var or ad::dual, broadcast against each other, and
+// one tape node per call.
 //
 // A density computes its value and its partial derivatives in a plain double
 // loop, adds each partial with `Partials::add<K>(i, d)` (a no-op unless
@@ -8,26 +8,38 @@
 // argument is a var, otherwise ONE node (`ad::precomputed`) whose operands are
 // every var element of every argument. So `normal_lpdf(y, mu, sigma)` over
 // a thousand observations records one node, not thousands, and its partials
-// live in the tape's arena (nothing is allocated in steady state).
+// live in the tape's arena (nothing is allocated in steady state). With
+// ad::dual arguments (forward mode, first order) the same partials give the
+// result's tangent: sum_k d value / d arg_k * tangent_k.
 #pragma once
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <cstddef>
+#include <numbers>
 #include <ranges>
 #include <span>
 #include <string>
 #include <type_traits>
 
 #include "nutshell/ad/arena.hpp"
+#include "nutshell/ad/dual.hpp"
 #include "nutshell/ad/var.hpp"
 #include "nutshell/distributions/checks.hpp"
 
 namespace nutshell::distributions::detail {
 
-/// A scalar argument: an arithmetic type (double, int, ...) or ad::var.
+/// True for ad::dual (forward mode over doubles).
 template <class A>
-concept Scalar = std::is_arithmetic_v<std::remove_cvref_t<A>> || ad::is_var_v<A>;
+inline constexpr bool is_dual_v = std::is_same_v<std::remove_cvref_t<A>, ad::dual>;
+
+/// A scalar argument: an arithmetic type (double, int, ...), ad::var or
+/// ad::dual.
+template <class A>
+concept Scalar = std::is_arithmetic_v<std::remove_cvref_t<A>> || ad::is_var_v<A> || is_dual_v<A>;
 
 /// A vector argument: a contiguous sized range of scalars (std::span,
 /// std::vector, std::array, ...).
@@ -52,13 +64,20 @@ struct element<A> {
 template <class A>
 using element_t = typename element<A>::type;
 
-/// True when argument type A carries ad::var (it needs partials).
+/// True when argument type A carries an autodiff scalar, ad::var or
+/// ad::dual (it needs partials).
 template <class A>
-inline constexpr bool is_var_arg = ad::is_var_v<element_t<A>>;
+inline constexpr bool is_var_arg = ad::is_var_v<element_t<A>> || is_dual_v<element_t<A>>;
 
-/// double, or ad::var when any argument carries one.
+/// True when argument type A carries ad::var (it records on the tape).
+template <class A>
+inline constexpr bool is_reverse_arg = ad::is_var_v<element_t<A>>;
+
+/// double, ad::var when any argument carries one, else ad::dual when any
+/// argument carries one. var and dual do not mix in one call.
 template <class... A>
-using return_t = std::conditional_t<(is_var_arg<A> || ...), ad::var, double>;
+using return_t = std::conditional_t<(is_reverse_arg<A> || ...), ad::var,
+                                    std::conditional_t<(is_var_arg<A> || ...), ad::dual, double>>;
 
 /// Stan's include_summand: a term is kept unless propto is on and none of
 /// the arguments it depends on is a var.
@@ -68,7 +87,7 @@ inline constexpr bool include = !propto || (is_var_arg<A> || ...);
 /// The value of one scalar as a double.
 template <class S>
 double to_double(const S& x) {
-  if constexpr (ad::is_var_v<S>)
+  if constexpr (ad::is_var_v<S> || is_dual_v<S>)
     return x.val();
   else
     return static_cast<double>(x);
@@ -117,6 +136,35 @@ void for_each_value(const Seq<A>& s, F&& check) {
   for (std::size_t i = 0; i < s.size; ++i) check(s.val(i));
 }
 
+/// sum_i log(s[i]) over the first n elements of a checked positive
+/// argument: the mantissas are multiplied in blocks of 16 (each in [1, 2),
+/// so a block stays below 2^16) and the exponents summed, one log per block
+/// instead of one per element (data scales are logged on every call).
+/// Subnormal or infinite values take the plain log.
+template <class A>
+double sum_log(const Seq<A>& s, std::size_t n) {
+  double total = 0.0;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t end = std::min(n, i + 16);
+    double m = 1.0;
+    std::int64_t e = 0;
+    for (; i < end; ++i) {
+      const double x = s[i];
+      const auto bits = std::bit_cast<std::uint64_t>(x);
+      const auto ex = static_cast<std::int64_t>((bits >> 52) & 0x7ff);
+      if (ex == 0 || ex == 0x7ff) {
+        total += std::log(x);
+        continue;
+      }
+      e += ex - 1023;
+      m *= std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+    }
+    total += std::log(m) + static_cast<double>(e) * std::numbers::ln2;
+  }
+  return total;
+}
+
 /// The partials of one call, and the node (or double) it returns.
 template <class... A>
 class Partials {
@@ -124,6 +172,9 @@ class Partials {
   static constexpr std::size_t kArgs = sizeof...(A);
   static constexpr std::array<bool, kArgs> kVar{is_var_arg<A>...};
   static constexpr bool kAnyVar = (is_var_arg<A> || ...);
+  static constexpr bool kAnyReverse = (is_reverse_arg<A> || ...);
+  static_assert(!kAnyReverse || ((is_reverse_arg<A> || !is_var_arg<A>) && ...),
+                "ad::var and ad::dual arguments do not mix in one call");
 
   explicit Partials(const A&... args) {
     std::size_t k = 0;
@@ -160,19 +211,44 @@ class Partials {
   return_t<A...> build(double value, const A&... args) const {
     if constexpr (!kAnyVar) {
       return value;
-    } else {
-      ad::var* ops = ad::arena_alloc<ad::var>(total_);
+    } else if constexpr (!kAnyReverse) {
+      // Forward mode: the tangent is the partials times the arguments' tangents.
+      double tangent = 0.0;
       std::size_t pos = 0;
       auto append = [&](auto const& a) {
         using T = std::remove_cvref_t<decltype(a)>;
         if constexpr (is_var_arg<T>) {
           auto s = seq(a);
-          for (std::size_t i = 0; i < s.size; ++i) ops[pos++] = s.data[i];
+          for (std::size_t i = 0; i < s.size; ++i) tangent += d_[pos++] * s.data[i].d_;
         }
       };
       (append(args), ...);
-      return ad::precomputed(value, std::span<const ad::var>(ops, total_),
-                             std::span<const double>(d_, total_));
+      return ad::dual(value, tangent);
+    } else {
+      // One operand (a scalar density): a unary node, no operand arrays.
+      if (total_ == 1) {
+        const ad::var* only = nullptr;
+        auto first = [&](auto const& a) {
+          using T = std::remove_cvref_t<decltype(a)>;
+          if constexpr (is_var_arg<T>)
+            if (!only && seq(a).size > 0) only = seq(a).data;
+        };
+        (first(args), ...);
+        return ad::make_unary(value, *only, d_[0]);
+      }
+      // The partials already live in the arena: the node points at them
+      // (Stan's precomputed_gradients without the copy).
+      ad::vari** ops = ad::arena_alloc<ad::vari*>(total_);
+      std::size_t pos = 0;
+      auto append = [&](auto const& a) {
+        using T = std::remove_cvref_t<decltype(a)>;
+        if constexpr (is_var_arg<T>) {
+          auto s = seq(a);
+          for (std::size_t i = 0; i < s.size; ++i) ops[pos++] = s.data[i].vi_;
+        }
+      };
+      (append(args), ...);
+      return ad::var(new ad::nary_vari(value, total_, ops, d_));
     }
   }
 

@@ -75,7 +75,14 @@ class Reader {
 
  private:
   const Entry& entry(std::string_view name, std::size_t rank, const char* what) const {
-    const Entry* e = layout_->find(name);
+    // Inline linear scan, sizes compared first: a model reads a handful of
+    // parameters per evaluation, and this runs on every read.
+    const Entry* e = nullptr;
+    for (const Entry& c : layout_->entries())
+      if (c.param.name.size() == name.size() && std::string_view(c.param.name) == name) {
+        e = &c;
+        break;
+      }
     if (e == nullptr)
       throw std::invalid_argument("model::Reader: no parameter named '" + std::string(name) + "'");
     if (e->param.shape.size() != rank)

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <type_traits>
 
 #include "nutshell/ad/ad.hpp"
 #include "nutshell/ad/vector_kernels.hpp"
@@ -47,6 +48,11 @@ T bernoulli_logit_glm_lpmf(std::span<const double> y, ad::MatrixView<const doubl
     for (std::size_t j = 0; j < k; ++j) operands[j + 1] = beta[j];
     return ad::precomputed(lp, std::span<const ad::var>(operands, k + 1),
                            std::span<const double>(partials, k + 1));
+  } else if constexpr (std::is_same_v<T, ad::dual>) {
+    // Forward mode: the partials times the tangents.
+    double tangent = partials[0] * alpha.d_;
+    for (std::size_t j = 0; j < k; ++j) tangent += partials[j + 1] * beta[j].d_;
+    return ad::dual(lp, tangent);
   } else {
     return lp;
   }

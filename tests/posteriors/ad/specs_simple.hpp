@@ -60,12 +60,10 @@ struct EightSchoolsNcSpec {
   }
   template <class P>
   auto operator()(const P& p) const {
-    using T = typename P::scalar_type;
-    const T& mu = p.scalar("mu");
-    const T& tau = p.scalar("tau");
+    const auto& mu = p.scalar("mu");
+    const auto& tau = p.scalar("tau");
     const auto theta_raw = p.vector("theta_raw");
-    std::span<T> theta = ad::arena_vector<T>(theta_raw.size());
-    for (std::size_t j = 0; j < theta.size(); ++j) theta[j] = mu + tau * theta_raw[j];
+    const auto theta = ad::affine(mu, tau, theta_raw);  // mu + tau * theta_raw: one node
     using namespace distributions;
     return normal_lpdf(mu, 0.0, 5.0) + cauchy_lpdf(tau, 0.0, 5.0) +
            normal_lpdf(theta_raw, 0.0, 1.0) + normal_lpdf(data->y, theta, data->sigma);
