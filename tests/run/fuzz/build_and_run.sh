@@ -21,7 +21,7 @@ mkdir -p "$work/corpus"
   -I "$root/include" -I "$root" \
   "$root/tests/run/fuzz/checkpoint_fuzz.cpp" \
   "$root/lib/run/checkpoint_record.cpp" "$root/lib/run/checkpoint_io.cpp" \
-  "$root/lib/core/metric.cpp" \
+  "$root/lib/core/metric.cpp" "$root/lib/core/normals.cpp" \
   -labsl_statusor -labsl_status -labsl_cord -labsl_cordz_info -labsl_cordz_handle \
   -labsl_cordz_functions -labsl_cordz_sample_token -labsl_cord_internal \
   -labsl_hashtablez_sampler -labsl_synchronization -labsl_graphcycles_internal -labsl_time \
