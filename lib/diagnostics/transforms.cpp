@@ -72,6 +72,26 @@ std::vector<std::size_t> argsort(std::span<const double> v) {
   return order;
 }
 
+// Phi^-1((r - 3/8) / (s + 1/4)) for the integer ranks r = 1..s, computed
+// once per s and thread: the untied draws of every quantity with s draws
+// (every dimension, bulk and folded, in a convergence check) take their
+// values from the same table, and the normal quantile is a large share of
+// rank normalisation. Same expression as the direct one, so the same bits.
+// Not kept past kMaxTable draws (memory).
+constexpr std::size_t kMaxTable = std::size_t{1} << 20;
+
+const std::vector<double>& normal_scores(std::size_t s, double c, double denominator) {
+  thread_local std::vector<double> table;
+  thread_local std::size_t table_s = 0;
+  if (table_s != s) {
+    table.resize(s);
+    for (std::size_t r = 1; r <= s; ++r)
+      table[r - 1] = normal_quantile((static_cast<double>(r) - c) / denominator);
+    table_s = s;
+  }
+  return table;
+}
+
 }  // namespace
 
 xt::xtensor<double, 2> z_scale(const xt::xtensor<double, 2>& x) {
@@ -81,12 +101,16 @@ xt::xtensor<double, 2> z_scale(const xt::xtensor<double, 2>& x) {
   xt::xtensor<double, 2> z(x.shape());
   constexpr double c = 3.0 / 8.0;
   const double denominator = static_cast<double>(s) - 2 * c + 1;
+  const std::vector<double>* scores = s <= kMaxTable ? &normal_scores(s, c, denominator) : nullptr;
   for (std::size_t i = 0; i < s;) {
     std::size_t j = i + 1;
     while (j < s && v[order[j]] == v[order[i]]) ++j;
-    // Tied draws share the average of ranks i + 1 .. j.
+    // Tied draws share the average of ranks i + 1 .. j (exactly i + 1
+    // when untied, the table's rank).
     const double rank = 0.5 * static_cast<double>(i + 1 + j);
-    const double value = normal_quantile((rank - c) / denominator);
+    const double value = scores && j == i + 1
+                             ? (*scores)[i]
+                             : normal_quantile((rank - c) / denominator);
     for (std::size_t k = i; k < j; ++k) z.data()[order[k]] = value;
     i = j;
   }

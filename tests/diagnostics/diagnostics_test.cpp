@@ -1,5 +1,6 @@
 #include "nutshell/diagnostics/diagnostics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <iostream>
@@ -280,6 +281,97 @@ TEST(BadInput, FourDrawsAreAcceptedButTooFewForEss) {
   ASSERT_TRUE(ess_bulk(x).ok());
   EXPECT_TRUE(std::isnan((*ess_bulk(x))(0)));
   EXPECT_FALSE(std::isnan((*rhat(x))(0)));
+}
+
+// ess_basic(x, /*split=*/false) computes the lags Geyer's truncation reads
+// directly (FFT only past 32 lags); this is posterior's .ess on the FFT
+// autocovariance of every lag (the implementation before that change,
+// R-verified), for comparison on random and adversarial chains.
+double ess_all_fft(const ChainDraws& x) {
+  const std::size_t m = x.shape()[0], n = x.shape()[1];
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  if (n < 3 || std::abs(*hi - *lo) < std::numeric_limits<double>::epsilon())
+    return std::numeric_limits<double>::quiet_NaN();
+  const xt::xtensor<double, 2> acov = autocovariance(x);
+  std::vector<double> acov_means(n, 0.0), means(m);
+  for (std::size_t c = 0; c < m; ++c) {
+    for (std::size_t t = 0; t < n; ++t) acov_means[t] += acov(c, t);
+    means[c] = mean(std::span<const double>(x.data() + c * n, n));
+  }
+  for (double& a : acov_means) a /= static_cast<double>(m);
+  const double dn = static_cast<double>(n);
+  const double mean_var = acov_means[0] * dn / (dn - 1);
+  double var_plus = mean_var * (dn - 1) / dn;
+  if (m > 1) var_plus += variance(means);
+  std::vector<double> rho(n, 0.0);
+  auto rho_at = [&](std::size_t t) { return 1 - (mean_var - acov_means[t]) / var_plus; };
+  std::size_t t = 0;
+  double rho_even = 1.0, rho_odd = rho_at(1);
+  rho[0] = rho_even;
+  rho[1] = rho_odd;
+  while (t + 5 < n && !std::isnan(rho_even + rho_odd) && rho_even + rho_odd > 0) {
+    t += 2;
+    rho_even = rho_at(t);
+    rho_odd = rho_at(t + 1);
+    if (rho_even + rho_odd >= 0) rho[t] = rho_even, rho[t + 1] = rho_odd;
+  }
+  const std::size_t max_t = t;
+  if (rho_even > 0) rho[max_t] = rho_even;
+  for (t = 2; t + 2 <= max_t; t += 2) {
+    if (rho[t] + rho[t + 1] > rho[t - 2] + rho[t - 1]) {
+      rho[t] = (rho[t - 2] + rho[t - 1]) / 2;
+      rho[t + 1] = rho[t];
+    }
+  }
+  long double sum = 0.0L;
+  for (std::size_t k = 0; k < std::max<std::size_t>(max_t, 1); ++k) sum += rho[k];
+  const double draws = static_cast<double>(m * n);
+  double tau = -1 + 2 * static_cast<double>(sum) + rho[max_t];
+  tau = std::max(tau, 1 / std::log10(draws));
+  return draws / tau;
+}
+
+TEST(EssDirectLags, EqualsTheAllLagFftOnRandomAndAdversarialChains) {
+  std::mt19937_64 rng(20261207);
+  std::normal_distribution<double> normal;
+  std::size_t cases = 0, fft_fallbacks = 0;
+  for (int rep = 0; rep < 400; ++rep) {
+    const std::size_t m = 1 + rng() % 9, n = 4 + rng() % 400;
+    // AR(1) from antithetic to nearly a random walk (the slow ones need
+    // more than 32 lags: the FFT fallback).
+    const double phis[] = {-0.7, -0.2, 0.0, 0.3, 0.8, 0.97, 0.999};
+    const double phi = phis[rng() % 7];
+    const int kind = static_cast<int>(rng() % 5);
+    ChainDraws x({m, n});
+    for (std::size_t c = 0; c < m; ++c) {
+      double v = normal(rng);
+      for (std::size_t i = 0; i < n; ++i) {
+        v = phi * v + normal(rng);
+        double y = v;
+        if (kind == 1) y = std::round(v);                     // many ties
+        if (kind == 2) y = v > 0.5 ? 1.0 : 0.0;               // an indicator
+        if (kind == 3 && c == 0) y = 2.0;                     // one constant chain
+        if (kind == 4) y = 1e8 + 1e-3 * v;                    // large offset
+        x(c, i) = y;
+      }
+    }
+    const double fast = *ess_basic(x, /*split=*/false);
+    const double ref = ess_all_fft(x);
+    if (phi >= 0.97) ++fft_fallbacks;
+    ++cases;
+    if (std::isnan(ref)) {
+      EXPECT_TRUE(std::isnan(fast)) << rep;
+      continue;
+    }
+    EXPECT_LE(std::abs(fast - ref), 1e-12 * std::abs(ref))
+        << "rep " << rep << " m " << m << " n " << n << " phi " << phi << " kind " << kind;
+  }
+  EXPECT_EQ(cases, 400u);
+  EXPECT_GT(fft_fallbacks, 50u);
+  // All draws constant: NA as before.
+  ChainDraws constant({3, 20});
+  constant.fill(1.5);
+  EXPECT_TRUE(std::isnan(*ess_basic(constant, false)));
 }
 
 }  // namespace
