@@ -1,6 +1,7 @@
 #include "nutshell/core/normals.hpp"
 
 #include <bit>
+#include <algorithm>
 #include <cmath>
 
 namespace nutshell {
@@ -94,21 +95,44 @@ struct Ziggurat {
   }
 };
 
-const Ziggurat& ziggurat() {
-  static const Ziggurat z;
-  return z;
-}
+// Built at load time (no guard on the hot path).
+const Ziggurat kZiggurat;
 
-// The rare case: word `w` fell outside layer i's inner rectangle. Retries
-// (new words, as the algorithm asks) come from a stream keyed by the output
-// index, so no other output moves.
-double ziggurat_slow(const Ziggurat& z, std::uint64_t w, const Key& retry_key) {
-  Stream s(retry_key);
+// Retry words for output `index`: Threefry blocks (index, kRetryTag + k)
+// under the call's key, a counter space disjoint from the fast path's.
+class RetryWords {
+ public:
+  RetryWords(const Key& key, std::uint64_t index) : key_(key), index_(index) {}
+  std::uint64_t next() {
+    if (have_) {
+      have_ = false;
+      return spare_;
+    }
+    const auto b = detail::threefry(key_, index_, kRetryTag + counter_++);
+    spare_ = b[1];
+    have_ = true;
+    return b[0];
+  }
+  double uniform() { return detail::to_unit_open(next()); }
+
+ private:
+  static constexpr std::uint64_t kRetryTag = 0x5a49475245540000ULL;  // "ZIGRET"
+  Key key_;
+  std::uint64_t index_;
+  std::uint64_t counter_ = 0, spare_ = 0;
+  bool have_ = false;
+};
+
+// The rare case: the 32-bit word `w` fell outside layer i's inner
+// rectangle. Retries (new words, as the algorithm asks) come from
+// RetryWords keyed by the output index, so no other output moves.
+double ziggurat_slow(std::uint32_t w, const Key& key, std::uint64_t index) {
+  const Ziggurat& z = kZiggurat;
+  RetryWords s(key, index);
   for (;;) {
     const std::size_t i = w & 0xff;
     const double sign = (w >> 8) & 1 ? -1.0 : 1.0;
-    const double u = static_cast<double>(w >> 11) * 0x1.0p-53;
-    const double x = u * z.x[i];
+    const double x = static_cast<double>(w >> 9) * 0x1.0p-23 * z.x[i];
     if (x < z.x[i + 1]) return sign * x;
     if (i == 0) {
       // Tail beyond r (Marsaglia 1964).
@@ -120,38 +144,62 @@ double ziggurat_slow(const Ziggurat& z, std::uint64_t w, const Key& retry_key) {
     }
     // Wedge between layers i and i + 1: accept under the curve.
     if (z.f[i] + s.uniform() * (z.f[i + 1] - z.f[i]) < std::exp(-0.5 * x * x)) return sign * x;
-    w = s.bits();
+    w = static_cast<std::uint32_t>(s.next());
   }
+}
+
+constexpr std::size_t L = detail::kThreefryLanes;
+constexpr std::size_t kPerBatch = 4 * L;  // 32-bit words per 8 Threefry blocks
+
+// The fast path on 8 words (one 32-bit half of one Threefry output word per
+// lane): layer from bits 0-7, sign bit 8, uniform from bits 9-31. Writes
+// every lane's candidate and returns whether any fell outside its layer's
+// inner rectangle. Branch-free, so it vectorises (table gathers).
+[[gnu::always_inline]] inline bool fast_lanes(const std::uint64_t* __restrict words, int shift,
+                                              double* __restrict out) {
+  const Ziggurat& z = kZiggurat;
+  std::uint64_t outside[L];
+  for (std::size_t j = 0; j < L; ++j) {
+    const std::uint64_t w = (words[j] >> shift) & 0xffffffffu;
+    const std::size_t i = w & 0xff;
+    const double a = static_cast<double>(static_cast<std::int64_t>(w >> 9)) * 0x1.0p-23 * z.x[i];
+    outside[j] = a < z.x[i + 1] ? 0 : 1;
+    out[j] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(a) ^ ((w & 0x100) << 55));
+  }
+  std::uint64_t any = 0;
+  for (std::size_t j = 0; j < L; ++j) any |= outside[j];
+  return any != 0;
 }
 
 }  // namespace
 
 void standard_normals(const Key& key, std::span<double> out) {
-  const Ziggurat& z = ziggurat();
-  constexpr std::size_t kBlock = 2 * detail::kThreefryLanes;
-  std::array<std::uint64_t, kBlock> words;
   const std::size_t n = out.size();
-  for (std::size_t start = 0, batch = 0; start < n; start += kBlock, ++batch) {
-    detail::threefry_lanes(key, batch * detail::kThreefryLanes, detail::kNormalsTag, words);
-    const std::size_t m = n - start < kBlock ? n - start : kBlock;
-    double* o = out.data() + start;
-    // Fast path on all 16 words without branches (vectorisable: gathers from
-    // the table, the sign bit moved into place), then the rare fix-ups.
-    std::array<double, kBlock> x;
-    std::array<std::uint64_t, kBlock> inside;
-    for (std::size_t j = 0; j < kBlock; ++j) {
-      const std::uint64_t w = words[j];
-      const std::size_t i = w & 0xff;
-      const double a = static_cast<double>(w >> 11) * 0x1.0p-53 * z.x[i];
-      inside[j] = a < z.x[i + 1];
-      x[j] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(a) ^ ((w & 0x100) << 55));
+  std::array<std::uint64_t, 2 * L> words;
+  std::uint64_t x0[L], x1[L];
+  double tmp[kPerBatch];
+  for (std::size_t start = 0, batch = 0; start < n; start += kPerBatch, ++batch) {
+    detail::threefry_lanes(key, batch * L, detail::kNormalsTag, words);
+    for (std::size_t j = 0; j < L; ++j) {
+      x0[j] = words[2 * j];
+      x1[j] = words[2 * j + 1];
     }
-    for (std::size_t j = 0; j < m; ++j) {
-      if (inside[j]) [[likely]]
-        o[j] = x[j];
-      else
-        o[j] = ziggurat_slow(z, words[j], split_one(fold_in(key, detail::kNormalsTag), start + j));
+    const std::size_t m = n - start < kPerBatch ? n - start : kPerBatch;
+    double* o = m == kPerBatch ? out.data() + start : tmp;
+    // Output start + 8 g + j takes half g % 2 of word g / 2 of block j.
+    bool outside = fast_lanes(x0, 0, o);
+    outside |= fast_lanes(x0, 32, o + L);
+    outside |= fast_lanes(x1, 0, o + 2 * L);
+    outside |= fast_lanes(x1, 32, o + 3 * L);
+    if (outside) [[unlikely]] {
+      const Ziggurat& z = kZiggurat;
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::uint64_t src = (k / L) < 2 ? x0[k % L] : x1[k % L];
+        const std::uint32_t w = static_cast<std::uint32_t>(src >> (32 * ((k / L) % 2)));
+        if (!(std::abs(o[k]) < z.x[(w & 0xff) + 1])) o[k] = ziggurat_slow(w, key, start + k);
+      }
     }
+    if (o == tmp) std::copy(tmp, tmp + m, out.data() + start);
   }
 }
 

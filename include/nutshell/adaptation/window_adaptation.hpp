@@ -118,7 +118,7 @@ class WindowAdaptationAlgorithm {
     for (std::size_t i = 0; i < num_steps; ++i) {
       auto s = kernel_.step_into(fold_in(key, i), state, logdensity_, params, next, info, ws);
       if (!s.ok()) return annotate(s, absl::StrCat("warmup step ", i));
-      if (options_.keep_infos) result.infos.push_back({info, params.step_size});
+      if (options_.keep_infos) keep_info(result.infos, info, params.step_size);
       std::swap(state, next);
       auto updated = adaptation->update(std::move(astate), state.position,
                                         static_cast<double>(info.acceptance_rate));
@@ -156,6 +156,21 @@ class WindowAdaptationAlgorithm {
     return absl::Status(s.code(), absl::StrCat("window adaptation, ", where, ": ", s.message()));
   }
 
+  // Appends {info, step_size} to `infos` (reserved for every step). Without
+  // keep_info_vectors the vector members are swapped out first and back
+  // after, so the kept copy holds empty vectors and nothing is allocated.
+  void keep_info(std::vector<WarmupInfo<Info>>& infos, Info& info, double step_size) {
+    if constexpr (requires { info.momentum = Vec(); }) {
+      if (!options_.keep_info_vectors) {
+        std::swap(info.momentum, spare_momentum_);  // moves: no allocation
+        infos.push_back({info, step_size});
+        std::swap(info.momentum, spare_momentum_);
+        return;
+      }
+    }
+    infos.push_back({info, step_size});
+  }
+
   // Stan's search from params.step_size at `state`: one leapfrog step of the
   // kernel's integrator with the current metric when there is one, else one
   // kernel transition.
@@ -176,6 +191,7 @@ class WindowAdaptationAlgorithm {
   F logdensity_;
   WindowAdaptationOptions options_;
   Params base_params_;
+  Vec spare_momentum_;  // always empty between steps (see keep_info)
 };
 
 /// Window adaptation of `kernel` on `logdensity`; untuned parameters take

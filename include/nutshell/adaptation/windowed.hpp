@@ -53,6 +53,11 @@ struct WindowAdaptationOptions {
   /// momentum vector) per warmup step, which at d = 20 000 is most of a
   /// run's memory.
   bool keep_infos = true;
+  /// With keep_infos, also keep each Info's vectors (NUTS's and HMC's
+  /// starting momentum). Off by default: a kept Info is then a few scalars
+  /// copied into storage reserved once, so a warmup step allocates nothing
+  /// (a momentum vector per step was one heap allocation per step).
+  bool keep_info_vectors = false;
 };
 
 /// Everything the adaptation carries between warmup steps. A plain value.
