@@ -11,6 +11,8 @@
 #   SEEDS           how many independent runs per posterior and sampler (seeds
 #                   1..SEEDS); the table pools them [1]. One run's min ESS is
 #                   noisy (+-15%): use >= 5 to judge "ESS/grad within 10%".
+#   SEED_LIST       explicit comma list of seeds instead of 1..SEEDS (e.g. one
+#                   seed per invocation, so a long run keeps what it finished)
 #   REPEATS         timing repeats of each identical run; wall times are medians [1]
 #   POSTERIORS_DIR  the Stan programs and data [<repo>/../shared/posteriors]; the
 #                   four real-data posteriors (mtcars_uncentred, stackloss_t,
@@ -85,7 +87,7 @@ else
   bin="$(bazel info --config=opt bazel-bin 2>/dev/null)/benchmarks"
 fi
 
-seed_list="$(seq -s, 1 "$SEEDS")"
+seed_list="${SEED_LIST:-$(seq -s, 1 "$SEEDS")}"
 common=(--posteriors="$POSTERIORS" --chains="$CHAINS" --warmup="$WARMUP" --draws="$DRAWS"
         --repeats="$REPEATS" --metric="$METRIC")
 rargs=(--posteriors-dir="$POSTERIORS_DIR" --cache-dir="$STAN_CACHE" --out-dir="$OUT_DIR"
@@ -101,7 +103,7 @@ echo "== load: $(uptime)" >&2
 # 4. nutshell.
 echo "== nutshell: $CHAINS chains x ($WARMUP + $DRAWS), $CORES threads, seeds $seed_list" >&2
 for a in ${ADAPTATIONS//,/ }; do
-  for seed in $(seq 1 "$SEEDS"); do
+  for seed in ${seed_list//,/ }; do
     "$bin/posteriors" "${common[@]}" --seed="$seed" --threads="$CORES" --adaptation="$a" \
       --data_dir="$POSTERIORS_DIR" --output="$OUT_DIR/nutshell_${a}_seed$seed.csv" \
       --draws_dir="$OUT_DIR/nutshell_${a}_draws_seed$seed"
