@@ -19,7 +19,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -62,6 +64,116 @@ struct LocalCombine {
       all[c] = std::move(s);
     }
     return all;
+  }
+};
+
+/// One chain's report as plain numbers, for a combinator that moves
+/// reports between processes: the transport sees a chain index and a span
+/// of doubles, never ChainStatistics, so a statistic added to
+/// ChainStatistics (and to pack/unpack below, the one list of its fields)
+/// crosses machines with no change to the transport.
+struct ChainRecord {
+  std::size_t chain = 0;        ///< global chain index
+  std::vector<double> values;   ///< pack(statistics)
+};
+
+namespace detail {
+// The fields that travel, in one list used by both directions: a Vec is
+// its length then its entries; a scalar one double.
+template <class S, class Visit>
+void for_each_field(S& s, Visit&& visit) {
+  visit(s.position);
+  visit(s.logdensity_grad);
+  visit(s.proposal_position);
+  visit(s.proposal_velocity);
+  visit(s.acceptance_rate);
+  visit(s.is_divergent);
+  visit(s.active);
+}
+}  // namespace detail
+
+/// `s` as doubles (exactly: unpack gives back the same bits).
+inline std::vector<double> pack(const ChainStatistics& s) {
+  std::vector<double> out;
+  detail::for_each_field(s, [&out](const auto& f) {
+    using T = std::decay_t<decltype(f)>;
+    if constexpr (std::is_same_v<T, Vec>) {
+      out.push_back(static_cast<double>(f.size()));
+      out.insert(out.end(), f.data(), f.data() + f.size());
+    } else {
+      out.push_back(static_cast<double>(f));
+    }
+  });
+  return out;
+}
+
+/// The report pack(s) came from, for chain `chain`; an error when
+/// `values` is not one.
+inline absl::StatusOr<ChainStatistics> unpack(std::size_t chain, std::span<const double> values) {
+  ChainStatistics s;
+  s.chain = chain;
+  std::size_t at = 0;
+  bool bad = false;
+  detail::for_each_field(s, [&](auto& f) {
+    using T = std::decay_t<decltype(f)>;
+    if (bad || at >= values.size()) {
+      bad = true;
+      return;
+    }
+    if constexpr (std::is_same_v<T, Vec>) {
+      const double len = values[at++];
+      if (!(len >= 0.0) || len > static_cast<double>(values.size() - at)) {
+        bad = true;
+        return;
+      }
+      f = Vec::from_shape({static_cast<std::size_t>(len)});
+      if (f.size()) std::memcpy(f.data(), values.data() + at, f.size() * sizeof(double));
+      at += f.size();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      f = values[at++] != 0.0;
+    } else {
+      f = static_cast<T>(values[at++]);
+    }
+  });
+  if (bad || at != values.size())
+    return absl::DataLossError(absl::StrCat("cross-chain combine: chain ", chain,
+                                            "'s record is malformed"));
+  return s;
+}
+
+/// A combinator over processes built on one collective, `exchange`:
+/// exchange(records, status) gives every process's records (any order)
+/// and fails on every process when any process's status is an error.
+/// Every lockstep iteration makes exactly one exchange on every process,
+/// so a failure on one process (a chain that throws, a start that cannot
+/// be made) ends the warmup on all of them instead of leaving them waiting.
+/// distributed/cross_chain.hpp gives the exchange over an executor (MPI).
+template <class Exchange>
+struct ExchangeCombine {
+  Exchange exchange;
+
+  /// Every process's reports, in chain order (see LocalCombine).
+  absl::StatusOr<std::vector<ChainStatistics>> operator()(const std::vector<ChainStatistics>& local,
+                                                          absl::Status status = absl::OkStatus()) const {
+    std::vector<ChainRecord> mine;
+    mine.reserve(local.size());
+    for (const auto& s : local) mine.push_back({s.chain, pack(s)});
+    auto all = exchange(std::move(mine), std::move(status));
+    if (!all.ok()) return all.status();
+    std::vector<ChainStatistics> stats;
+    stats.reserve(all->size());
+    for (const auto& r : *all) {
+      auto s = unpack(r.chain, r.values);
+      if (!s.ok()) return s.status();
+      stats.push_back(*std::move(s));
+    }
+    return LocalCombine{}(std::move(stats));
+  }
+
+  /// `status` unless another process failed (an exchange without reports).
+  absl::Status agree(absl::Status status) const {
+    auto all = exchange({}, std::move(status));
+    return all.ok() ? absl::OkStatus() : all.status();
   }
 };
 

@@ -161,6 +161,7 @@ absl::StatusOr<ConvergedDraws<DrawsOf<K, std::decay_t<F>>>> sample_until_converg
                                                    size, " chains, got ", n));
   SampleOptions o = options;
   o.progress_bar = options.progress_bar && rank == 0;
+  if (detail::lockstep_warmup(options)) o.cross_chain_exchange = CrossChainExchange<E>{&exec};
   ExecutorBackend<E, K, G, Callback> backend{&exec,   key, std::move(kernel), G(std::forward<F>(logdensity)),
                                              std::move(initial), o, owned_chains(rank, size, n),
                                              detail::ContinueCallback<Callback>{&callback}};

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "nutshell/distributed/chain_files.hpp"
 #include "nutshell/distributed/chain_piece.hpp"
+#include "nutshell/distributed/cross_chain.hpp"
 #include "nutshell/distributed/executor.hpp"
 #include "nutshell/distributed/merge.hpp"
 #include "nutshell/distributed/wire.hpp"
@@ -78,12 +79,27 @@ struct ContinueCallback {
   }
 };
 
+/// True for the warmups whose chains adapt together (every rank's chains
+/// take part in every iteration).
+inline bool lockstep_warmup(const SampleOptions& o) {
+  return o.warmup == Warmup::kChees || o.warmup == Warmup::kMeads;
+}
+
+/// True on every rank when `mine` is true on any.
+template <ChainExecutor E>
+bool on_any_rank(const E& exec, bool mine) {
+  for (const std::string& b : exec.allgather(std::string(1, mine ? '1' : '0')))
+    if (b == "1") return true;
+  return false;
+}
+
 /// Runs this process's chains `mine` (all steps, in checkpointed segments
 /// when asked) and returns their pieces in that order.
-template <class K, class G, class Callback>
-auto run_mine(int rank, const Key& key, const K& kernel, const G& g, const InitialPositions& initial,
+template <ChainExecutor E, class K, class G, class Callback>
+auto run_mine(const E& exec, const Key& key, const K& kernel, const G& g, const InitialPositions& initial,
               const SampleOptions& options, const Options& dopts, const Callback& callback,
               const std::vector<std::size_t>& mine, std::size_t num_chains) {
+  const int rank = exec.rank();
   using D = DrawsOf<K, G>;
   using State = typename adaptation::KernelTypes<K, G>::State;
   using Params = typename adaptation::KernelTypes<K, G>::Params;
@@ -123,6 +139,28 @@ auto run_mine(int rank, const Key& key, const K& kernel, const G& g, const Initi
     } else {
       pieces[i].status = nutshell::distributed::detail::on_rank(p.status(), mine[i], rank);
     }
+  }
+  // A lockstep warmup needs every rank's chains in every iteration: when
+  // any chain anywhere starts afresh, every rank warms all of its chains
+  // up again (the same states, bitwise) and keeps its restored pieces.
+  if (lockstep_warmup(options) && on_any_rank(exec, !fresh.empty())) {
+    std::vector<std::size_t> keep_at;
+    for (std::size_t i = 0; i < mine.size(); ++i)
+      if (std::find(fresh_at.begin(), fresh_at.end(), i) == fresh_at.end()) keep_at.push_back(i);
+    std::vector<Piece> kept;
+    for (std::size_t i : keep_at) kept.push_back(std::move(pieces[i]));
+    fresh = mine;
+    fresh_at.clear();
+    for (std::size_t i = 0; i < mine.size(); ++i) fresh_at.push_back(i);
+    o.chains = fresh;
+    o.num_samples = std::min(interval, options.num_samples);
+    absl::StatusOr<D> d = nutshell::sample(key, kernel, g, initial, o, cb);
+    auto got = pieces_from_draws(d, fresh, rank);
+    for (std::size_t j = 0; j < fresh.size(); ++j) pieces[j] = std::move(got[j]);
+    for (std::size_t k = 0; k < keep_at.size(); ++k) pieces[keep_at[k]] = std::move(kept[k]);
+    for (std::size_t j = 0; j < fresh.size(); ++j)
+      if (std::find(keep_at.begin(), keep_at.end(), j) == keep_at.end()) save(pieces[j]);
+    fresh.clear();
   }
   if (!fresh.empty()) {
     o.chains = fresh;
@@ -195,12 +233,16 @@ auto sample_on(const E& exec, const Key& key, K kernel, F&& logdensity, InitialP
     bad = absl::InvalidArgumentError("checkpoint_interval must be a multiple of thinning");
   else if (dopts.checkpoint_interval > 0 && dopts.checkpoint_dir.empty())
     bad = absl::InvalidArgumentError("checkpoint_interval needs a checkpoint_dir");
+  else if (detail::lockstep_warmup(options) && n < static_cast<std::size_t>(size))
+    bad = absl::InvalidArgumentError(absl::StrCat("a lockstep warmup over ", size,
+                                                  " ranks needs at least ", size, " chains, got ", n));
   const std::vector<std::size_t> mine = owned_chains(rank, size, n);
   std::vector<Piece> pieces;
   if (bad.ok()) {
     SampleOptions o = options;
     o.progress_bar = options.progress_bar && rank == 0;
-    pieces = detail::run_mine(rank, key, kernel, g, initial, o, dopts, callback, mine, n);
+    if (detail::lockstep_warmup(options)) o.cross_chain_exchange = CrossChainExchange<E>{&exec};
+    pieces = detail::run_mine(exec, key, kernel, g, initial, o, dopts, callback, mine, n);
   }
   // Every rank takes part in the gather, even after an error, so no rank
   // waits for one that gave up.

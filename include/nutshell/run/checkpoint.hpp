@@ -302,3 +302,7 @@ absl::StatusOr<ChainCheckpoint<State, Params>> load(
 }
 
 }  // namespace nutshell::checkpoint
+
+// The fields of dynamic_hmc's and ghmc's states and parameters (ChEES's
+// and MEADS's kernels), which the generic forms above would truncate.
+#include "nutshell/run/checkpoint_kernels.hpp"

@@ -48,7 +48,8 @@ namespace detail {
 /// Runs `step(c)` for every chain on `num_threads` threads and returns the
 /// first failure in chain order (so the error too is thread-count free).
 template <class Step>
-absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Step& step) {
+absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Step& step,
+                      const std::vector<std::size_t>& ids = {}) {
   std::vector<absl::Status> status(num_chains);
   parallel_for(num_chains, num_threads, [&](std::size_t c) {
     try {
@@ -59,8 +60,9 @@ absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Ste
   });
   for (std::size_t c = 0; c < num_chains; ++c)
     if (!status[c].ok())
-      return absl::Status(status[c].code(), absl::StrCat("cross-chain warmup: chain ", c, ": ",
-                                                         status[c].message()));
+      return absl::Status(status[c].code(),
+                          absl::StrCat("cross-chain warmup: chain ", ids.empty() ? c : ids[c], ": ",
+                                       status[c].message()));
   return absl::OkStatus();
 }
 
@@ -90,6 +92,60 @@ inline absl::Status check_lockstep_inputs(std::size_t chains, std::size_t densit
 }
 }  // namespace detail
 
+/// The share of a many-chain warmup's chains one call runs (a distributed
+/// run's: distributed/cross_chain.hpp). Default: every chain, the states
+/// given being chains 0..n-1.
+struct LockstepChains {
+  std::size_t num_chains = 0;        ///< chains in all, over every process (0: the states given)
+  std::vector<std::size_t> chains;   ///< global index of each state given, increasing (empty: 0..n-1)
+};
+
+namespace detail {
+/// `subset` checked against `m` states, with its defaults filled in.
+inline absl::StatusOr<LockstepChains> resolve_chains(const LockstepChains& subset, std::size_t m,
+                                                     std::size_t densities, std::size_t keys) {
+  LockstepChains out = subset;
+  if (out.num_chains == 0) out.num_chains = m;
+  if (out.chains.empty() && out.num_chains == m)
+    for (std::size_t c = 0; c < m; ++c) out.chains.push_back(c);
+  if (out.num_chains < 2)
+    return absl::InvalidArgumentError("a cross-chain warmup needs at least 2 chains");
+  if (out.chains.size() != m || densities != m || keys != m || m == 0)
+    return absl::InvalidArgumentError(absl::StrCat("cross-chain warmup: ", m, " states, ", densities,
+                                                   " densities, ", keys, " keys, ",
+                                                   out.chains.size(), " chain indices"));
+  for (std::size_t j = 0; j < m; ++j)
+    if (out.chains[j] >= out.num_chains || (j > 0 && out.chains[j] <= out.chains[j - 1]))
+      return absl::InvalidArgumentError("cross-chain warmup: chain indices must increase and be < num_chains");
+  return out;
+}
+
+/// The reports of every chain, or the failure of any process: a combine
+/// that spans processes carries this process's `status` in the same
+/// collective (ExchangeCombine); an in-process one needs no agreement.
+template <class Combine>
+absl::StatusOr<std::vector<adaptation::cross_chain::ChainStatistics>> combine_reports(
+    const Combine& combine, const std::vector<adaptation::cross_chain::ChainStatistics>& stats,
+    absl::Status status) {
+  if constexpr (requires { combine(stats, status); }) {
+    return combine(stats, std::move(status));
+  } else {
+    if (!status.ok()) return status;
+    return combine(stats);
+  }
+}
+
+/// `status` once every process has heard of it (see ExchangeCombine): a
+/// process that fails makes this one exchange and leaves; every other one
+/// meets the failure at its next exchange, and every warmup ends in one,
+/// so none is left waiting.
+template <class Combine>
+absl::Status agree(const Combine& combine, absl::Status status) {
+  if constexpr (requires { combine.agree(status); }) return combine.agree(std::move(status));
+  else return status;
+}
+}  // namespace detail
+
 /// ChEES: `num_steps` lockstep transitions of jittered HMC on every chain
 /// (`densities[c]` is chain c's own copy of the log density), tuning the
 /// step size, trajectory length and (optionally) a diagonal metric.
@@ -98,11 +154,11 @@ absl::StatusOr<CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params>> 
     const dynamic_hmc::Kernel& kernel, std::vector<F>& densities,
     std::vector<dynamic_hmc::State> states, const std::vector<Key>& chain_keys,
     const Key& jitter_key, const adaptation::CheesOptions& options, std::size_t num_steps,
-    std::size_t num_threads = 0, const Combine& combine = {}) {
+    std::size_t num_threads = 0, const Combine& combine = {}, const LockstepChains& subset = {}) {
   using adaptation::cross_chain::ChainStatistics;
-  const std::size_t n = states.size();
-  if (auto s = detail::check_lockstep_inputs(n, densities.size(), chain_keys.size()); !s.ok())
-    return s;
+  const std::size_t n = states.size();  // this call's chains (all of them by default)
+  auto ids = detail::resolve_chains(subset, n, densities.size(), chain_keys.size());
+  if (!ids.ok()) return detail::agree(combine, ids.status());
   if (auto s = options.validate(); !s.ok()) return s;
   dynamic_hmc::Kernel k = kernel;
   k.max_num_steps = options.max_leapfrog_steps;
@@ -125,21 +181,23 @@ absl::StatusOr<CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params>> 
                            infos[c], ws[c]);
       if (!r.ok()) return r;
       ChainStatistics& st = stats[c];
-      st.chain = c;
+      st.chain = ids->chains[c];
       ops::copy(states[c].position, st.position);
       ops::copy(infos[c].proposal_position, st.proposal_position);
       ops::copy(infos[c].proposal_velocity, st.proposal_velocity);
       st.acceptance_rate = infos[c].acceptance_rate;
       st.is_divergent = infos[c].is_divergent;
       return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
+    }, ids->chains);
+    if (!s.ok()) return detail::agree(combine, s);
     for (std::size_t c = 0; c < n; ++c) out.num_divergent[c] += infos[c].is_divergent ? 1 : 0;
-    auto all = combine(stats);  // a copy: the buffers are reused next iteration
+    // A copy: the buffers are reused next iteration.
+    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
     if (!all.ok()) return all.status();
     a = chees.update(std::move(a), *all, jitter_key);
     std::swap(states, next);
   }
+  if (auto s = detail::agree(combine, absl::OkStatus()); !s.ok()) return s;
   out.parameters = chees.final(a);
   out.parameters.jitter_key = jitter_key;
   out.states = std::move(states);
@@ -153,14 +211,14 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
     const ghmc::Kernel<Noise>& kernel, std::vector<F>& densities, std::vector<ghmc::State> states,
     const std::vector<Key>& chain_keys, const Key& shuffle_key,
     const adaptation::MeadsOptions& options, std::size_t num_steps, std::size_t num_threads = 0,
-    const Combine& combine = {}) {
+    const Combine& combine = {}, const LockstepChains& subset = {}) {
   using adaptation::cross_chain::ChainStatistics;
-  const std::size_t n = states.size();
-  if (auto s = detail::check_lockstep_inputs(n, densities.size(), chain_keys.size()); !s.ok())
-    return s;
-  if (auto s = options.validate(n); !s.ok()) return s;
+  const std::size_t n = states.size();  // this call's chains (all of them by default)
+  auto ids = detail::resolve_chains(subset, n, densities.size(), chain_keys.size());
+  if (!ids.ok()) return detail::agree(combine, ids.status());
+  if (auto s = options.validate(ids->num_chains); !s.ok()) return s;
   const adaptation::Meads meads{options};
-  adaptation::MeadsState a = meads.init(n);
+  adaptation::MeadsState a = meads.init(ids->num_chains);
   std::vector<ghmc::State> next(n);
   std::vector<ghmc::Info> infos(n);
   std::vector<ghmc::Workspace> ws(n);
@@ -169,7 +227,7 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   out.num_divergent.assign(n, 0);
   out.num_steps.assign(n, 0);
   for (std::size_t c = 0; c < n; ++c) {
-    stats[c].chain = c;
+    stats[c].chain = ids->chains[c];
     stats[c].position = states[c].position;
     stats[c].logdensity_grad = states[c].logdensity_grad;
   }
@@ -177,13 +235,14 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   std::vector<Vec> scale(n);
   for (std::size_t c = 0; c < n; ++c) scale[c] = xt::ones<double>({states[c].position.size()});
   for (std::size_t i = 0; i < num_steps; ++i) {
-    auto all = combine(stats);
+    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
     if (!all.ok()) return all.status();
     a = meads.update(std::move(a), *all, fold_in(shuffle_key, i));
     auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
       ChainStatistics& st = stats[c];
-      if (meads.moves(a, c)) {
-        const ghmc::Params p = meads.params(a, c);
+      const std::size_t global = ids->chains[c];  // folds are over global indices
+      if (meads.moves(a, global)) {
+        const ghmc::Params p = meads.params(a, global);
         detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
         auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
                                   infos[c], ws[c]);
@@ -196,8 +255,8 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
       ops::copy(states[c].position, st.position);
       ops::copy(states[c].logdensity_grad, st.logdensity_grad);
       return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
+    }, ids->chains);
+    if (!s.ok()) return detail::agree(combine, s);
     for (std::size_t c = 0; c < n; ++c)
       if (stats[c].active) {
         out.num_steps[c] += 1;
@@ -205,10 +264,11 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
       }
   }
   if (num_steps == 0) {
-    auto all = combine(stats);
+    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
     if (!all.ok()) return all.status();
     a = meads.update(std::move(a), *all, shuffle_key);
   }
+  if (auto s = detail::agree(combine, absl::OkStatus()); !s.ok()) return s;
   out.parameters = meads.final(a);
   for (std::size_t c = 0; c < n; ++c)
     detail::rescale_momentum(states[c].momentum, scale[c], out.parameters.inverse_mass_matrix);

@@ -12,8 +12,14 @@
 //
 // Not seen by a step callback or the progress bar: the warmup transitions
 // are not one chain's.
+//
+// Across processes (SampleOptions::cross_chain_exchange with `chains`, set
+// by distributed::sample): each process starts and steps only its chains
+// and the reports meet in the one combine (ExchangeCombine), so the tuned
+// parameters and every chain's state are bitwise a single process's.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <type_traits>
@@ -52,14 +58,18 @@ struct SampleCrossChain {
   /// True when the chains start sampling from a many-chain warmup.
   bool active() const { return result.has_value(); }
 
+  std::vector<std::size_t> chains;         ///< the global chain of each row above
+
   /// Hands chain c's warmup to its sampling start and accounting.
   template <class Start>
   void take(std::size_t c, Start& start, ChainAccounting& acc) const {
-    start.state = result->states[c];
+    const std::size_t j = static_cast<std::size_t>(
+        std::lower_bound(chains.begin(), chains.end(), c) - chains.begin());
+    start.state = result->states[j];
     start.params = result->parameters;
-    acc.gradient_evaluations_warmup = evaluations[c];
-    acc.num_divergent_warmup = result->num_divergent[c];
-    acc.num_rejected_evaluations_warmup = rejected[c];
+    acc.gradient_evaluations_warmup = evaluations[j];
+    acc.num_divergent_warmup = result->num_divergent[j];
+    acc.num_rejected_evaluations_warmup = rejected[j];
     acc.warmup_wall_seconds = wall_seconds;
   }
 };
@@ -86,41 +96,68 @@ auto cross_chain_warmup_for_sample(const Key& key, const K& kernel, const G& g,
   if (options.warmup == Warmup::kMeads && !meads)
     return absl::InvalidArgumentError("Warmup::kMeads tunes the ghmc kernel: pass ghmc::build_kernel()");
   if constexpr (chees || meads) {
-    std::vector<EvalCounters> counters(num_chains);
+    // A distributed run's share (SampleOptions::cross_chain_exchange with
+    // `chains`); otherwise every chain, whatever `chains` says, since the
+    // lockstep needs them all.
+    const bool shared = options.chains && options.cross_chain_exchange;
+    LockstepChains subset;
+    subset.num_chains = num_chains;
+    if (shared) {
+      subset.chains = *options.chains;
+      std::sort(subset.chains.begin(), subset.chains.end());
+    } else {
+      for (std::size_t c = 0; c < num_chains; ++c) subset.chains.push_back(c);
+    }
+    const std::size_t m = subset.chains.size();
+    const adaptation::cross_chain::ExchangeCombine<decltype(options.cross_chain_exchange)> exchange{
+        options.cross_chain_exchange};
+    std::vector<EvalCounters> counters(m);
     std::vector<CF> fs;
-    fs.reserve(num_chains);
-    for (std::size_t c = 0; c < num_chains; ++c) fs.push_back(CF{g, &counters[c]});
+    fs.reserve(m);
+    for (std::size_t j = 0; j < m; ++j) fs.push_back(CF{g, &counters[j]});
     std::vector<State> states;
     std::vector<Key> keys;
-    for (std::size_t c = 0; c < num_chains; ++c) {
+    absl::Status started;
+    for (std::size_t j = 0; j < m && started.ok(); ++j) {
+      const std::size_t c = subset.chains[j];
       const Key kc = split_one(key, c);
       std::size_t redraws = 0;
       auto s = pathfinder.positions.empty()
-                   ? initial_state(kernel, fs[c], initial, options, c, kc, redraws, init_fn)
-                   : absl::StatusOr<State>(init_fn(kernel, fs[c], pathfinder.positions[c], c, kc));
-      if (!s.ok()) return s.status();
+                   ? initial_state(kernel, fs[j], initial, options, c, kc, redraws, init_fn)
+                   : absl::StatusOr<State>(init_fn(kernel, fs[j], pathfinder.positions[c], c, kc));
+      if (!s.ok()) {
+        started = s.status();
+        break;
+      }
       states.push_back(*std::move(s));
       keys.push_back(split_one(kc, 0));
     }
+    // The other processes wait in the warmup's first exchange: tell them.
+    if (!started.ok()) return shared ? agree(exchange, started) : started;
     const std::vector<EvalCounters> after_init = counters;
     const Key k0 = split_one(key, 0);
     PhaseClock clock;
     absl::StatusOr<CrossChainWarmupResult<State, Params>> r;
-    if constexpr (chees) {
-      adaptation::CheesOptions o = options.chees;
-      if (options.target_acceptance_rate) o.target_acceptance_rate = *options.target_acceptance_rate;
-      r = chees_warmup(kernel, fs, std::move(states), keys, split_one(k0, 6), o,
-                       options.num_warmup, options.num_threads);
-    } else {
-      r = meads_warmup(kernel, fs, std::move(states), keys, split_one(k0, 5), options.meads,
-                       options.num_warmup, options.num_threads);
-    }
+    auto run = [&](const auto& combine) {
+      if constexpr (chees) {
+        adaptation::CheesOptions o = options.chees;
+        if (options.target_acceptance_rate) o.target_acceptance_rate = *options.target_acceptance_rate;
+        r = chees_warmup(kernel, fs, std::move(states), keys, split_one(k0, 6), o,
+                         options.num_warmup, options.num_threads, combine, subset);
+      } else {
+        r = meads_warmup(kernel, fs, std::move(states), keys, split_one(k0, 5), options.meads,
+                         options.num_warmup, options.num_threads, combine, subset);
+      }
+    };
+    if (shared) run(exchange);
+    else run(adaptation::cross_chain::LocalCombine{});
     out.wall_seconds = clock.wall_seconds();
     if (!r.ok()) return r.status();
     out.result = *std::move(r);
-    for (std::size_t c = 0; c < num_chains; ++c) {
-      out.evaluations.push_back(counters[c].evaluations - after_init[c].evaluations);
-      out.rejected.push_back(counters[c].rejected - after_init[c].rejected);
+    out.chains = subset.chains;
+    for (std::size_t j = 0; j < m; ++j) {
+      out.evaluations.push_back(counters[j].evaluations - after_init[j].evaluations);
+      out.rejected.push_back(counters[j].rejected - after_init[j].rejected);
     }
   }
   return out;

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "nutshell/adaptation/fisher_estimator.hpp"
 #include "nutshell/adaptation/chees_adaptation.hpp"
+#include "nutshell/adaptation/cross_chain.hpp"
 #include "nutshell/adaptation/meads_adaptation.hpp"
 #include "nutshell/adaptation/kernel_traits.hpp"
 #include "nutshell/adaptation/window_adaptation.hpp"
@@ -169,6 +170,15 @@ struct SampleOptions {
   /// Draws are these chains. Unset: every chain. One process's share of a
   /// run spread over several (distributed/executor.hpp).
   std::optional<std::vector<std::size_t>> chains;
+  /// With `chains`, how a many-chain warmup (Warmup::kChees, kMeads) meets
+  /// the other processes' chains: exchange(this process's reports, its
+  /// status) -> every process's reports (adaptation/cross_chain.hpp's
+  /// ExchangeCombine). The lockstep warmup then runs only `chains`. Set by
+  /// distributed runs (distributed/cross_chain.hpp); unset, a lockstep
+  /// warmup runs every chain in this process, `chains` or not.
+  std::function<absl::StatusOr<std::vector<adaptation::cross_chain::ChainRecord>>(
+      std::vector<adaptation::cross_chain::ChainRecord>, absl::Status)>
+      cross_chain_exchange;
 
   /// `adaptation` with the options above applied.
   adaptation::WindowAdaptationOptions effective_adaptation() const {
