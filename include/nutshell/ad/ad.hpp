@@ -8,6 +8,7 @@
 #include "nutshell/ad/arena.hpp"
 #include "nutshell/ad/covariance.hpp"
 #include "nutshell/ad/dual.hpp"
+#include "nutshell/ad/fused.hpp"
 #include "nutshell/ad/matrix_ops.hpp"
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_double.hpp"

@@ -147,3 +147,6 @@ detail::return_t<Eta, Phi> neg_binomial_2_log_lpmf(const N& n, const Eta& eta, c
 }
 
 }  // namespace nutshell::distributions
+
+// The same densities for nested autodiff scalars (Hessian-vector products).
+#include "nutshell/distributions/nested_categorical.hpp"  // IWYU pragma: export

@@ -224,3 +224,6 @@ detail::return_t<Y, Lo, Hi> uniform_lpdf(const Y& y, const Lo& lo, const Hi& hi)
 }
 
 }  // namespace nutshell::distributions
+
+// The same densities for nested autodiff scalars (Hessian-vector products).
+#include "nutshell/distributions/nested_continuous.hpp"  // IWYU pragma: export

@@ -171,3 +171,6 @@ detail::return_t<Y, A, B> beta_lpdf(const Y& y, const A& a, const B& b) {
 }
 
 }  // namespace nutshell::distributions
+
+// The same densities for nested autodiff scalars (Hessian-vector products).
+#include "nutshell/distributions/nested_positive.hpp"  // IWYU pragma: export

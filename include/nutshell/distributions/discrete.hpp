@@ -233,3 +233,6 @@ detail::return_t<Alpha> bernoulli_logit_lpmf(const N& n, const Alpha& alpha) {
 }
 
 }  // namespace nutshell::distributions
+
+// The same densities for nested autodiff scalars (Hessian-vector products).
+#include "nutshell/distributions/nested_discrete.hpp"  // IWYU pragma: export

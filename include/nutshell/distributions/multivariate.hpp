@@ -171,3 +171,6 @@ detail::return_t<LT, Eta> lkj_corr_cholesky_lpdf(const LT& L, const Eta& eta) {
 }
 
 }  // namespace nutshell::distributions
+
+// The same densities for nested autodiff scalars (Hessian-vector products).
+#include "nutshell/distributions/nested_multivariate.hpp"  // IWYU pragma: export

@@ -85,6 +85,14 @@ class Model {
   /// log p(u) alone, computed with doubles (no tape).
   double operator()(const Vec& u) { return density_(u); }
 
+  /// H(u) v into `hv` (resized if its size differs): the Hessian of log p on
+  /// the unconstrained scale, Jacobian included, times v; exact, by forward
+  /// mode over reverse (ad::hessian_vector_product on `density()`), about
+  /// three gradients' work with the distributions' nested path. Returns log p(u).
+  double hessian_vector_product(const Vec& u, const Vec& v, Vec& hv) const {
+    return ad::hessian_vector_product(density(), u, v, hv);
+  }
+
   /// Number of unconstrained coordinates.
   std::size_t dim() const { return layout().dim(); }
   /// The parameter layout: names, constrained draws, initial values.

@@ -18,6 +18,15 @@ namespace nutshell::posteriors {
 template <class T>
 T bernoulli_logit_glm_lpmf(std::span<const double> y, ad::MatrixView<const double> X,
                            const T& alpha, std::span<const T> beta) {
+  if constexpr (!std::is_same_v<T, double> && !ad::is_var_v<T> && !std::is_same_v<T, ad::dual>) {
+    // Nested scalars (fvar<var>, Hessian-vector products): written out.
+    T lp = 0.0;
+    for (std::size_t i = 0; i < X.rows; ++i) {
+      const T eta = alpha + ad::dot(beta, X.row(i));
+      lp += y[i] * eta - ad::log1p_exp(eta);
+    }
+    return lp;
+  }
   const std::size_t n = X.rows, k = X.cols;
   double* partials = ad::arena_alloc<double>(k + 1);  // d/dalpha, d/dbeta
   double* b = ad::arena_alloc<double>(k);             // beta's values, read once
