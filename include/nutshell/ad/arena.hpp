@@ -108,7 +108,7 @@ class Tape {
 
   Arena& arena() { return arena_; }
   /// Records a node whose `chain()` the reverse sweep must call.
-  void push(vari* v) { stack_.push_back(v); }
+  [[gnu::always_inline]] void push(vari* v) { stack_.push_back(v); }
   Mark mark() const { return {arena_.mark(), stack_.size()}; }
   /// Forgets every node recorded after `m`.
   void rewind(Mark m) {
@@ -135,7 +135,7 @@ inline Tape* make_tape() {
 }  // namespace detail
 
 /// This thread's tape.
-inline Tape& tape() {
+[[gnu::always_inline]] inline Tape& tape() {
   Tape* t = detail::tls_tape;
   if (!t) [[unlikely]]
     t = detail::make_tape();
@@ -146,7 +146,7 @@ inline Tape& tape() {
 /// thread's arena, valid until the enclosing `TapeScope` (or the adapter's
 /// evaluation) ends.
 template <class T>
-T* arena_alloc(std::size_t n) {
+[[gnu::always_inline]] inline T* arena_alloc(std::size_t n) {
   static_assert(std::is_trivially_destructible_v<T>, "the arena never runs destructors");
   return static_cast<T*>(tape().arena().allocate(n * sizeof(T) + (n == 0)));
 }

@@ -19,7 +19,7 @@ struct vari {
   double adj_ = 0.0;
   explicit vari(double v) : val_(v) {}
   virtual void chain() {}
-  static void* operator new(std::size_t n) { return tape().arena().allocate(n); }
+  [[gnu::always_inline]] static void* operator new(std::size_t n) { return tape().arena().allocate(n); }
   static void operator delete(void*) noexcept {}
 
  protected:
@@ -28,7 +28,9 @@ struct vari {
 
 /// A node that is swept: it records itself on the tape when constructed.
 struct chain_vari : vari {
-  explicit chain_vari(double v) : vari(v) { tape().push(this); }
+  // Always inlined, as operator new: the per-node fixed cost is what a
+  // small model's gradient pays for.
+  [[gnu::always_inline]] explicit chain_vari(double v) : vari(v) { tape().push(this); }
 };
 
 inline void Tape::sweep(Mark m) {
@@ -105,11 +107,11 @@ inline double value_of(double x) { return x; }
 inline double value_of(const var& x) { return x.val(); }
 
 /// A node with one operand and its partial d value / d a.
-inline var make_unary(double v, const var& a, double da) {
+[[gnu::always_inline]] inline var make_unary(double v, const var& a, double da) {
   return var(new unary_vari(v, a.vi_, da));
 }
 /// A node with two operands and their partials.
-inline var make_binary(double v, const var& a, const var& b, double da, double db) {
+[[gnu::always_inline]] inline var make_binary(double v, const var& a, const var& b, double da, double db) {
   return var(new binary_vari(v, a.vi_, b.vi_, da, db));
 }
 

@@ -18,6 +18,7 @@
 #include <memory>
 #include <new>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "nutshell/ad/adapter.hpp"
@@ -63,6 +64,11 @@ class Density {
     for (std::size_t i = 0; i < n; ++i) ::new (static_cast<void*>(scratch + i)) T(zero);
     T lp = zero;
     const Reader<T> p(*layout_, u, std::span<T>(scratch, n), lp);
+    if constexpr (std::is_same_v<T, ad::var>) {
+      // No constraint added a log-Jacobian term (lp is still the zero
+      // leaf): return the density's node as it is, without an "+ 0" node.
+      if (lp.vi_ == zero.vi_) return T(f_(p));
+    }
     return T(f_(p)) + lp;
   }
 
