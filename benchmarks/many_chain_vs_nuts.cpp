@@ -34,6 +34,7 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/mcmc/dynamic_hmc.hpp"
 #include "nutshell/mcmc/ghmc.hpp"
+#include "nutshell/mcmc/mams.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/sample.hpp"
 #include "tests/posteriors/posteriors.hpp"
@@ -119,6 +120,12 @@ std::vector<std::pair<std::string, Method>> methods() {
          o.num_samples = 4000;
          o.thinning = 4;
          return run_sample(ghmc::build_kernel(), f, s, seed, o);
+       }},
+      {"mams",  // 4 chains x (1000 MAMS warmup + 1000), as mams_vs_nuts.cpp
+       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
+         SampleOptions o = base_options(threads);
+         o.num_chains = 4;
+         return run_sample(mams::Kernel{}, f, s, seed, o);
        }},
   };
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -29,8 +30,16 @@ std::string g_posterior;
 std::uint64_t g_seed = 20261206;
 double g_l_growth = 0.0;  // a third argument: max_l_growth (calibration by hand)
 
+// The centred funnel_10 is checked as nuts_posteriors_test.cpp checks it
+// (reference_check.hpp, expect_success = false): no sampler is expected to
+// recover it, so the only check is that the run says it failed. NUTS says
+// so with divergences; GHMC's single leapfrog steps and MAMS's trajectories
+// rarely diverge there (none on funnel_10), so here a failure flagged by
+// any of the standard diagnostics counts (Vehtari et al. 2021): a
+// divergence, R-hat >= 1.01, or a min bulk ESS below 100 per chain.
 template <class Model>
 void check_against_reference() {
+  const bool expect_success = Model::kName != std::string_view("funnel_10");
   auto model = Model::load();
   ASSERT_TRUE(model.ok()) << model.status();
   auto ref = model->reference();
@@ -62,6 +71,7 @@ void check_against_reference() {
     const double z = std::abs(mean - ref_mean(j)) / se;
     worst_z = std::max(worst_z, z);
     worst_sd = std::max(worst_sd, std::abs(sd / ref_sd(j) - 1.0));
+    if (!expect_success) continue;
     EXPECT_LT(z, 4.0) << names[j] << ": mean " << mean << " vs reference " << ref_mean(j)
                       << " (combined mcse " << se << ")";
     EXPECT_LT(std::abs(sd / ref_sd(j) - 1.0), 0.10)
@@ -81,7 +91,12 @@ void check_against_reference() {
               draws->num_divergent, static_cast<unsigned long long>(gradients));
   for (const auto& p : draws->params) std::printf(" %.3g/%.3g", p.step_size, p.L);
   std::printf("\n");
-  EXPECT_LE(draws->num_divergent, n / 100);
+  if (expect_success)
+    EXPECT_LE(draws->num_divergent, n / 100);
+  else
+    EXPECT_TRUE(draws->num_divergent > 0 || xt::amax(*rhat)() >= 1.01 ||
+                xt::amin(*bulk)() < 100.0 * static_cast<double>(x.shape(0)))
+        << "funnel_10: no divergence and R-hat < 1.01: the failure went unflagged";
 }
 
 TEST(MamsOnReferencePosteriors, RecoversTheReference) {

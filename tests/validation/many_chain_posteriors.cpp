@@ -7,13 +7,14 @@
 //
 // Calibration by hand (keys 20261121 and 1-4; eight_schools_nc, gauss_100,
 // logistic_1000x25; both methods: 30 runs): all pass, worst |z| 3.28, worst
-// sd error 3.6%, max R-hat 1.0087. corr_gauss_50 (dense metric advised) is
-// not a target: ChEES's diagonal metric gives step size 0.04 there and 400
-// draws per chain do not mix (sd off by 15-20%, R-hat 1.1).
+// sd error 3.6%, max R-hat 1.0087. With ChEES's low-rank metric (2026-12-07)
+// ChEES also passes corr_gauss_50 (step size 0.6, was 0.04 with the diagonal
+// metric) and gauss_100 on the same 5 keys; see BUILD for the targets.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -28,6 +29,8 @@ namespace {
 
 std::string g_posterior, g_method = "chees";
 std::uint64_t g_seed = 20261121;
+// Calibration by hand (`--test_arg`s after the key): warmup, draws, chains.
+std::size_t g_warmup = 0, g_samples = 0, g_chains = 0;
 
 // ChEES: 32 chains x (400 lockstep warmup + 1000 draws); MEADS: 32 chains x
 // (1000 + 3000) one-gradient transitions, every 5th kept (GHMC's draws are
@@ -48,11 +51,22 @@ SampleOptions options_for(const std::string& method) {
     o.num_samples = 3000;
     o.thinning = 5;
   }
+  if (g_warmup > 0) o.num_warmup = g_warmup;
+  if (g_samples > 0) o.num_samples = g_samples;
+  if (g_chains > 0) o.num_chains = g_chains;
   return o;
 }
 
+// The centred funnel_10 is checked as nuts_posteriors_test.cpp checks it
+// (reference_check.hpp, expect_success = false): no sampler is expected to
+// recover it, so the only check is that the run says it failed. NUTS says
+// so with divergences; GHMC's single leapfrog steps and MAMS's trajectories
+// rarely diverge there (none on funnel_10), so here a failure flagged by
+// any of the standard diagnostics counts (Vehtari et al. 2021): a
+// divergence, R-hat >= 1.01, or a min bulk ESS below 100 per chain.
 template <class Model, class K>
 void check(const Model& model, K kernel) {
+  const bool expect_success = Model::kName != std::string_view("funnel_10");
   auto ref = model.reference();
   ASSERT_TRUE(ref.ok()) << ref.status();
   const SampleOptions o = options_for(g_method);
@@ -83,6 +97,7 @@ void check(const Model& model, K kernel) {
     const double z = std::abs(mean - ref_mean(j)) / se;
     worst_z = std::max(worst_z, z);
     worst_sd = std::max(worst_sd, std::abs(sd / ref_sd(j) - 1.0));
+    if (!expect_success) continue;
     EXPECT_LT(z, 4.0) << names[j] << ": mean " << mean << " vs reference " << ref_mean(j)
                       << " (combined mcse " << se << ")";
     EXPECT_LT(std::abs(sd / ref_sd(j) - 1.0), 0.10)
@@ -101,7 +116,12 @@ void check(const Model& model, K kernel) {
   std::printf("  warmup wall %.2f s, chain 0 sampling wall %.2f s cpu %.2f s\n",
               draws->accounting[0].warmup_wall_seconds, draws->accounting[0].sampling_wall_seconds,
               draws->accounting[0].sampling_cpu_seconds);
-  EXPECT_LE(draws->num_divergent, chains * n / 100);
+  if (expect_success)
+    EXPECT_LE(draws->num_divergent, chains * n / 100);
+  else
+    EXPECT_TRUE(draws->num_divergent > 0 || xt::amax(*rhat)() >= 1.01 ||
+                xt::amin(*diagnostics::ess_bulk(x))() < 100.0 * static_cast<double>(chains))
+        << "funnel_10: no divergence and R-hat < 1.01: the failure went unflagged";
 }
 
 template <class Model>
@@ -119,6 +139,8 @@ TEST(ManyChainOnReferencePosteriors, RecoversTheReference) {
   if (g_posterior == "corr_gauss_50") return run<CorrGauss50>();
   if (g_posterior == "eight_schools_nc") return run<EightSchoolsNc>();
   if (g_posterior == "logistic_1000x25") return run<Logistic1000x25>();
+  if (g_posterior == "gp_student_t_100") return run<GpStudentT100>();
+  if (g_posterior == "funnel_10") return run<Funnel10>();
   FAIL() << "unknown posterior '" << g_posterior << "'";
 }
 
@@ -130,5 +152,8 @@ int main(int argc, char** argv) {
   if (argc > 1) nutshell::g_posterior = argv[1];
   if (argc > 2) nutshell::g_method = argv[2];
   if (argc > 3) nutshell::g_seed = std::stoull(argv[3]);
+  if (argc > 4) nutshell::g_warmup = std::stoull(argv[4]);
+  if (argc > 5) nutshell::g_samples = std::stoull(argv[5]);
+  if (argc > 6) nutshell::g_chains = std::stoull(argv[6]);
   return RUN_ALL_TESTS();
 }

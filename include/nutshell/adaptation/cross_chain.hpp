@@ -17,6 +17,7 @@
 // reuses every reduction below unchanged: there is no second implementation.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -64,6 +65,37 @@ struct LocalCombine {
       all[c] = std::move(s);
     }
     return all;
+  }
+
+  /// The allocation-free form: `all` (the caller's, reused from one
+  /// iteration to the next) becomes every chain's report in chain order,
+  /// copied into its buffers. Same errors as above.
+  absl::Status operator()(std::span<const ChainStatistics> local,
+                          std::vector<ChainStatistics>& all) const {
+    constexpr std::size_t kUnset = static_cast<std::size_t>(-1);
+    if (all.size() != local.size()) all.resize(local.size());
+    for (auto& a : all) a.chain = kUnset;
+    for (const auto& s : local) {
+      if (s.chain >= all.size() || all[s.chain].chain != kUnset)
+        return absl::InternalError(absl::StrCat("cross-chain combine: chain index ", s.chain,
+                                                " missing or repeated"));
+      ChainStatistics& a = all[s.chain];
+      a.chain = s.chain;
+      copy_vec(s.position, a.position);
+      copy_vec(s.logdensity_grad, a.logdensity_grad);
+      copy_vec(s.proposal_position, a.proposal_position);
+      copy_vec(s.proposal_velocity, a.proposal_velocity);
+      a.acceptance_rate = s.acceptance_rate;
+      a.is_divergent = s.is_divergent;
+      a.active = s.active;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static void copy_vec(const Vec& src, Vec& dst) {
+    if (dst.size() != src.size()) dst.resize({src.size()});
+    std::copy(src.begin(), src.end(), dst.begin());
   }
 };
 

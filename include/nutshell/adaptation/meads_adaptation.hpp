@@ -36,6 +36,7 @@
 #include "nutshell/core/key.hpp"
 #include "nutshell/core/metric.hpp"
 #include "nutshell/core/types.hpp"
+#include "nutshell/core/vector_ops.hpp"
 #include "nutshell/mcmc/ghmc.hpp"
 
 namespace nutshell::adaptation {
@@ -67,6 +68,13 @@ struct MeadsState {
   std::vector<Vec> sigma;                       ///< per fold: the momentum scale
   std::vector<std::size_t> fold_of_chain;       ///< chain -> fold
   std::size_t frozen_fold = 0;                  ///< the fold that does not move this iteration
+  std::vector<ghmc::Params> fold_params;        ///< per fold: the GHMC parameters above
+  // update's scratch, kept so that a lockstep iteration allocates nothing.
+  std::vector<std::vector<std::size_t>> rows;
+  std::vector<std::size_t> perm;
+  std::vector<Vec> scale, work;
+  std::vector<double> own_step;
+  Vec mean, sigma_sq;
 };
 
 /// MEADS as an (init, update, final) triple.
@@ -89,46 +97,65 @@ struct Meads {
   MeadsState update(MeadsState s, std::span<const cross_chain::ChainStatistics> stats,
                     const Key& key) const {
     const std::size_t k_folds = options.num_folds, n = stats.size();
+    const std::size_t dim = stats[0].position.size();
     if (s.iteration > 0 && s.iteration % static_cast<std::int64_t>(k_folds) == 0) {
       // Fisher-Yates with the iteration's key: a chain's fold is a pure
       // function of the run's key, never of the thread that ran it.
-      std::vector<std::size_t> perm(n);
-      std::iota(perm.begin(), perm.end(), 0);
+      s.perm.resize(n);
+      std::iota(s.perm.begin(), s.perm.end(), 0);
       for (std::size_t i = n; i > 1; --i) {
         const auto j = static_cast<std::size_t>(uniform(fold_in(key, i)) * static_cast<double>(i));
-        std::swap(perm[i - 1], perm[std::min(j, i - 1)]);
+        std::swap(s.perm[i - 1], s.perm[std::min(j, i - 1)]);
       }
       const std::size_t per = n / k_folds;
-      for (std::size_t r = 0; r < n; ++r) s.fold_of_chain[perm[r]] = r / per;
+      for (std::size_t r = 0; r < n; ++r) s.fold_of_chain[s.perm[r]] = r / per;
     }
-    std::vector<std::vector<std::size_t>> rows(k_folds);
-    for (std::size_t c = 0; c < n; ++c) rows[s.fold_of_chain[c]].push_back(c);
-    const auto pos = [](const cross_chain::ChainStatistics& st) -> const Vec& { return st.position; };
-    std::vector<Vec> scale(k_folds);
-    std::vector<double> own_step(k_folds);
+    s.rows.resize(k_folds);
+    for (auto& r : s.rows) r.clear();
+    for (std::size_t c = 0; c < n; ++c) s.rows[s.fold_of_chain[c]].push_back(c);
+    s.scale.resize(k_folds);
+    s.work.resize(n);
+    s.own_step.resize(k_folds);
+    ensure_size(s.mean, dim);
+    const auto row = [&s](std::size_t r) -> const Vec& { return s.work[r]; };
     for (std::size_t k = 0; k < k_folds; ++k) {
-      scale[k] = cross_chain::sd_of(stats, rows[k], pos);
-      for (std::size_t i = 0; i < scale[k].size(); ++i)
-        if (!(scale[k](i) > 0.0) || !std::isfinite(scale[k](i))) scale[k](i) = 1.0;
-      std::vector<Vec> g(rows[k].size());
-      for (std::size_t r = 0; r < rows[k].size(); ++r) g[r] = stats[rows[k][r]].logdensity_grad * scale[k];
-      const double lambda = cross_chain::maximum_eigenvalue(g.size(), [&](std::size_t r) -> const Vec& { return g[r]; });
-      own_step[k] = lambda > 0.0 ? std::min(1.0, options.step_size_multiplier / std::sqrt(lambda)) : 1.0;
+      const auto& rows = s.rows[k];
+      fold_mean(stats, rows, s.mean);
+      Vec& sc = s.scale[k];
+      ensure_size(sc, dim);
+      sc.fill(0.0);
+      for (std::size_t r : rows)
+        for (std::size_t i = 0; i < dim; ++i) {
+          const double e = stats[r].position(i) - s.mean(i);
+          sc(i) += e * e;
+        }
+      for (std::size_t i = 0; i < dim; ++i) {
+        sc(i) = std::sqrt(sc(i) / static_cast<double>(rows.size()));
+        if (!(sc(i) > 0.0) || !std::isfinite(sc(i))) sc(i) = 1.0;
+      }
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        ensure_size(s.work[r], dim);
+        for (std::size_t i = 0; i < dim; ++i)
+          s.work[r](i) = stats[rows[r]].logdensity_grad(i) * sc(i);
+      }
+      const double lambda = cross_chain::maximum_eigenvalue(rows.size(), row);
+      s.own_step[k] = lambda > 0.0 ? std::min(1.0, options.step_size_multiplier / std::sqrt(lambda)) : 1.0;
     }
-    s.step_size.assign(k_folds, 0.0);
-    s.alpha.assign(k_folds, 0.0);
-    s.delta.assign(k_folds, 0.0);
-    s.sigma.assign(k_folds, Vec());
+    s.step_size.resize(k_folds);
+    s.alpha.resize(k_folds);
+    s.delta.resize(k_folds);
+    s.sigma.resize(k_folds);
     const double t1 = static_cast<double>(s.iteration + 1);
     for (std::size_t k = 0; k < k_folds; ++k) {
       const std::size_t prev = (k + k_folds - 1) % k_folds;
-      s.step_size[k] = own_step[prev];
-      s.sigma[k] = scale[prev];
-      const Vec mean = cross_chain::mean_of(stats, rows[k], pos);
-      std::vector<Vec> x(rows[k].size());
-      for (std::size_t r = 0; r < rows[k].size(); ++r)
-        x[r] = (stats[rows[k][r]].position - mean) / scale[k];
-      const double lambda = cross_chain::maximum_eigenvalue(x.size(), [&](std::size_t r) -> const Vec& { return x[r]; });
+      const auto& rows = s.rows[k];
+      s.step_size[k] = s.own_step[prev];
+      ops::copy(s.scale[prev], s.sigma[k]);
+      fold_mean(stats, rows, s.mean);
+      for (std::size_t r = 0; r < rows.size(); ++r)
+        for (std::size_t i = 0; i < dim; ++i)
+          s.work[r](i) = (stats[rows[r]].position(i) - s.mean(i)) / s.scale[k](i);
+      const double lambda = cross_chain::maximum_eigenvalue(rows.size(), row);
       const double eps = s.step_size[k];
       double gamma = options.damping_slowdown / (t1 * eps);
       if (lambda > 0.0) gamma = std::max(gamma, 1.0 / std::sqrt(lambda));
@@ -137,7 +164,17 @@ struct Meads {
     }
     s.frozen_fold = k_folds > 1 ? static_cast<std::size_t>(s.iteration % static_cast<std::int64_t>(k_folds)) : k_folds;
     s.iteration += 1;
+    s.fold_params.resize(k_folds);
+    for (std::size_t k = 0; k < k_folds; ++k)
+      assign_fold_params(s.step_size[k], s.sigma[k], s.alpha[k], s.delta[k], s.sigma_sq,
+                         s.fold_params[k]);
     return s;
+  }
+
+  /// Chain c's GHMC parameters for the iteration `update` just prepared,
+  /// by reference (no copy: the lockstep loop's allocation-free form).
+  const ghmc::Params& params_of(const MeadsState& s, std::size_t c) const {
+    return s.fold_params[s.fold_of_chain[c]];
   }
 
   /// True when chain c moves in the iteration `update` just prepared.
@@ -164,6 +201,31 @@ struct Meads {
   }
 
  private:
+  // Mean of the fold's positions (as cross_chain::mean_of, bitwise).
+  static void fold_mean(std::span<const cross_chain::ChainStatistics> stats,
+                        const std::vector<std::size_t>& rows, Vec& mean) {
+    mean.fill(0.0);
+    for (std::size_t r : rows)
+      for (std::size_t i = 0; i < mean.size(); ++i) mean(i) += 1.0 * stats[r].position(i);
+    for (std::size_t i = 0; i < mean.size(); ++i) mean(i) = mean(i) / static_cast<double>(rows.size());
+  }
+
+  // fold_params into `p`, in place when p already holds a diagonal metric.
+  static void assign_fold_params(double eps, const Vec& sigma, double alpha, double delta,
+                                 Vec& sigma_sq, ghmc::Params& p) {
+    p.step_size = eps;
+    p.alpha = alpha;
+    p.delta = delta;
+    ensure_size(sigma_sq, sigma.size());
+    for (std::size_t i = 0; i < sigma.size(); ++i) sigma_sq(i) = sigma(i) * sigma(i);
+    if (p.inverse_mass_matrix.kind() == Metric::Kind::kDiagonal &&
+        p.inverse_mass_matrix.dim() == sigma.size() &&
+        p.inverse_mass_matrix.assign_diagonal(sigma_sq).ok())
+      return;
+    auto m = Metric::diagonal(sigma_sq);
+    p.inverse_mass_matrix = m.ok() ? *std::move(m) : Metric::identity(sigma.size());
+  }
+
   static ghmc::Params fold_params(double eps, const Vec& sigma, double alpha, double delta) {
     ghmc::Params p;
     p.step_size = eps;

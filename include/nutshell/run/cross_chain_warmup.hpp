@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "nutshell/core/key.hpp"
 #include "nutshell/mcmc/dynamic_hmc.hpp"
 #include "nutshell/mcmc/ghmc.hpp"
+#include "nutshell/run/lockstep_pool.hpp"
 #include "nutshell/run/pmap.hpp"
 
 namespace nutshell {
@@ -45,25 +47,48 @@ struct CrossChainWarmupResult {
 };
 
 namespace detail {
-/// Runs `step(c)` for every chain on `num_threads` threads and returns the
-/// first failure in chain order (so the error too is thread-count free).
+/// Runs `step(c)` for every chain on `pool` and returns the first failure
+/// in chain order (so the error too is thread-count free). `status` is
+/// the caller's scratch (one per chain), reused so that a lockstep
+/// iteration allocates nothing.
 template <class Step>
-absl::Status lockstep(std::size_t num_chains, std::size_t num_threads, const Step& step,
+absl::Status lockstep(LockstepPool& pool, std::vector<absl::Status>& status, const Step& step,
                       const std::vector<std::size_t>& ids = {}) {
-  std::vector<absl::Status> status(num_chains);
-  parallel_for(num_chains, num_threads, [&](std::size_t c) {
+  const std::size_t num_chains = status.size();
+  auto task = [&](std::size_t c) {
     try {
       status[c] = step(c);
     } catch (...) {
       status[c] = chain_exception_status(c);
     }
-  });
+  };
+  pool.run(num_chains, task);
   for (std::size_t c = 0; c < num_chains; ++c)
     if (!status[c].ok())
       return absl::Status(status[c].code(),
                           absl::StrCat("cross-chain warmup: chain ", ids.empty() ? c : ids[c], ": ",
                                        status[c].message()));
   return absl::OkStatus();
+}
+
+/// The chains' reports combined in chain order into `all`: through the
+/// combinator's allocation-free form `combine(span, all) -> Status` when
+/// it has one (LocalCombine does), else its gathering form (a copy).
+template <class Combine>
+absl::Status combine_into(const Combine& combine,
+                          const std::vector<adaptation::cross_chain::ChainStatistics>& stats,
+                          std::vector<adaptation::cross_chain::ChainStatistics>& all) {
+  using adaptation::cross_chain::ChainStatistics;
+  if constexpr (requires { combine(std::span<const ChainStatistics>(stats), all); }) {
+    return combine(std::span<const ChainStatistics>(stats), all);
+  } else {
+    absl::StatusOr<std::vector<ChainStatistics>> r;
+    if constexpr (requires { combine(stats, absl::OkStatus()); }) r = combine(stats, absl::OkStatus());
+    else r = combine(stats);
+    if (!r.ok()) return r.status();
+    all = *std::move(r);
+    return absl::OkStatus();
+  }
 }
 
 /// Keeps GHMC's persistent momentum whitened across a change of metric:
@@ -169,32 +194,36 @@ absl::StatusOr<CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params>> 
   std::vector<dynamic_hmc::State> next(n);
   std::vector<dynamic_hmc::Info> infos(n);
   std::vector<dynamic_hmc::Workspace> ws(n);
-  std::vector<ChainStatistics> stats(n);
+  std::vector<ChainStatistics> stats(n), all;
+  std::vector<absl::Status> status(n);
+  detail::LockstepPool pool(num_threads, n);
+  dynamic_hmc::Params p;
+  std::uint64_t seen_version = ~std::uint64_t{0};
   CrossChainWarmupResult<dynamic_hmc::State, dynamic_hmc::Params> out;
   out.num_divergent.assign(n, 0);
   out.num_steps.assign(n, num_steps);
   for (std::size_t i = 0; i < num_steps; ++i) {
-    dynamic_hmc::Params p = chees.params(a);
+    chees.params_into(a, p, seen_version);
     p.jitter_key = jitter_key;
-    auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
+    auto step = [&](std::size_t c) -> absl::Status {
       auto r = k.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
                            infos[c], ws[c]);
       if (!r.ok()) return r;
       ChainStatistics& st = stats[c];
       st.chain = ids->chains[c];
       ops::copy(states[c].position, st.position);
+      if (options.adapt_low_rank) ops::copy(states[c].logdensity_grad, st.logdensity_grad);
       ops::copy(infos[c].proposal_position, st.proposal_position);
       ops::copy(infos[c].proposal_velocity, st.proposal_velocity);
       st.acceptance_rate = infos[c].acceptance_rate;
       st.is_divergent = infos[c].is_divergent;
       return absl::OkStatus();
-    }, ids->chains);
-    if (!s.ok()) return detail::agree(combine, s);
+    };
+    if (auto s = detail::lockstep(pool, status, step, ids->chains); !s.ok())
+      return detail::agree(combine, s);
     for (std::size_t c = 0; c < n; ++c) out.num_divergent[c] += infos[c].is_divergent ? 1 : 0;
-    // A copy: the buffers are reused next iteration.
-    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
-    if (!all.ok()) return all.status();
-    a = chees.update(std::move(a), *all, jitter_key);
+    if (auto s = detail::combine_into(combine, stats, all); !s.ok()) return s;
+    a = chees.update(std::move(a), all, jitter_key);
     std::swap(states, next);
   }
   if (auto s = detail::agree(combine, absl::OkStatus()); !s.ok()) return s;
@@ -222,7 +251,9 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   std::vector<ghmc::State> next(n);
   std::vector<ghmc::Info> infos(n);
   std::vector<ghmc::Workspace> ws(n);
-  std::vector<ChainStatistics> stats(n);
+  std::vector<ChainStatistics> stats(n), all;
+  std::vector<absl::Status> status(n);
+  detail::LockstepPool pool(num_threads, n);
   CrossChainWarmupResult<ghmc::State, ghmc::Params> out;
   out.num_divergent.assign(n, 0);
   out.num_steps.assign(n, 0);
@@ -235,14 +266,13 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   std::vector<Vec> scale(n);
   for (std::size_t c = 0; c < n; ++c) scale[c] = xt::ones<double>({states[c].position.size()});
   for (std::size_t i = 0; i < num_steps; ++i) {
-    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
-    if (!all.ok()) return all.status();
-    a = meads.update(std::move(a), *all, fold_in(shuffle_key, i));
-    auto s = detail::lockstep(n, num_threads, [&](std::size_t c) -> absl::Status {
+    if (auto s = detail::combine_into(combine, stats, all); !s.ok()) return s;
+    a = meads.update(std::move(a), all, fold_in(shuffle_key, i));
+    auto s = detail::lockstep(pool, status, [&](std::size_t c) -> absl::Status {
       ChainStatistics& st = stats[c];
       const std::size_t global = ids->chains[c];  // folds are over global indices
       if (meads.moves(a, global)) {
-        const ghmc::Params p = meads.params(a, global);
+        const ghmc::Params& p = meads.params_of(a, global);
         detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
         auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
                                   infos[c], ws[c]);
@@ -264,9 +294,8 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
       }
   }
   if (num_steps == 0) {
-    auto all = detail::combine_reports(combine, stats, absl::OkStatus());
-    if (!all.ok()) return all.status();
-    a = meads.update(std::move(a), *all, shuffle_key);
+    if (auto s = detail::combine_into(combine, stats, all); !s.ok()) return s;
+    a = meads.update(std::move(a), all, shuffle_key);
   }
   if (auto s = detail::agree(combine, absl::OkStatus()); !s.ok()) return s;
   out.parameters = meads.final(a);
