@@ -149,7 +149,7 @@ TEST(DistributionsHvp, Lognormal) {
   NUTSHELL_HVP_SCALAR(3, "lognormal", (lognormal_lpdf<propto>(arg<M, 0>(x), arg<M, 1>(x), arg<M, 2>(x))));
 }
 TEST(DistributionsHvp, Uniform) {
-  const std::vector<Point> points = {{0.3, -0.2, 1.3}, {1e-3, 0.0, 1e-2}};
+  const std::vector<Point> points = {{0.3, -0.2, 1.3}, {1e-3, -1e-3, 1e-2}};
   NUTSHELL_HVP_SCALAR(3, "uniform", (uniform_lpdf<propto>(arg<M, 0>(x), arg<M, 1>(x), arg<M, 2>(x))));
 }
 TEST(DistributionsHvp, Exponential) {

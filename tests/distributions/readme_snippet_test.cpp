@@ -23,8 +23,7 @@ TEST(ReadmeDistributions, EightSchoolsModelAndDraws) {
     using T = std::remove_cvref_t<decltype(x[0])>;
     const T mu = x[0], tau = nutshell::ad::exp(x[1]);
     auto eta = x.subspan(2, 8);
-    std::array<T, 8> theta;
-    for (std::size_t j = 0; j < 8; ++j) theta[j] = mu + tau * eta[j];
+    auto theta = nutshell::ad::affine(mu, tau, eta);  // mu + tau * eta: one node
     return dist::normal_lpdf<true>(y, theta, sigma)  // one node for the 8 schools
            + dist::normal_lpdf<true>(eta, 0.0, 1.0) + dist::normal_lpdf<true>(mu, 0.0, 5.0) +
            dist::cauchy_lpdf<true>(tau, 0.0, 5.0) + x[1];  // half-Cauchy, log-Jacobian

@@ -132,8 +132,7 @@ TEST(Readme, WritingAModelOnce) {
     const T& mu = p.scalar("mu");
     const T& tau = p.scalar("tau");
     std::span<const T> theta_raw = p.vector("theta_raw");
-    std::span<T> theta = ad::arena_vector<T>(8);
-    for (int j = 0; j < 8; ++j) theta[j] = mu + tau * theta_raw[j];
+    std::span<const T> theta = ad::affine(mu, tau, theta_raw);  // mu + tau * theta_raw: one tape node
     return dist::normal_lpdf(mu, 0.0, 5.0) + dist::cauchy_lpdf(tau, 0.0, 5.0) +
            dist::normal_lpdf(theta_raw, 0.0, 1.0) + dist::normal_lpdf(y, theta, sigma);
   });
