@@ -34,6 +34,7 @@
 #include "nutshell/core/metric.hpp"
 #include "nutshell/core/state.hpp"
 #include "nutshell/core/validation.hpp"
+#include "nutshell/mcmc/hmc.hpp"
 
 namespace nutshell::dynamic_hmc {
 
@@ -106,18 +107,8 @@ struct Info {
   int num_integration_steps = 0;
 };
 
-/// Scratch reused across transitions.
-struct Workspace {
-  IntegratorState z;
-  Vec velocity;
-  /// Sizes every buffer for `dim` (a no-op once sized).
-  void resize(std::size_t dim) {
-    ensure_size(z.position, dim);
-    ensure_size(z.momentum, dim);
-    ensure_size(z.logdensity_grad, dim);
-    ensure_size(velocity, dim);
-  }
-};
+/// Scratch reused across transitions: HMC's (the same trajectory buffers).
+using Workspace = hmc::Workspace;
 
 /// Evaluates the density at `position`; the jitter sequence starts at 0.
 template <LogDensity F>

@@ -51,6 +51,7 @@
 #include "nutshell/run/sample_detail.hpp"
 #include "nutshell/run/sample_warmup.hpp"
 #include "nutshell/run/sample_cross_chain.hpp"
+#include "nutshell/run/warmup_observer.hpp"
 
 namespace nutshell {
 
@@ -119,33 +120,11 @@ absl::StatusOr<DrawsOf<K, G>> sample_impl(
         if (cross->active()) {
           cross->take(c, start, acc);
         } else if (options.num_warmup > 0) {
-          ObservedKernel<K, CF> observed{kernel};
-          if constexpr (requires { Integrator{kernel.integrator}; })
-            observed.integrator = kernel.integrator;
-          typename ObservedKernel<K, CF>::Hooks hooks;
-          hooks.chain = c;
-          hooks.progress = bar;
-          hooks.stop = &stop_warmup;
-          hooks.counters = &counters;
-          hooks.warmup = true;
-          hooks.max_depth = max_depth_of(kernel);
-          observed.hooks = &hooks;
-          if (options.save_warmup) record.start(options), hooks.record = &record;
-          if constexpr (!std::is_same_v<Callback, NoCallback>) {
-            observed.callback = [&](const StepEvent<State, Info>& e) {
-              return invoke_callback(callback, e);
-            };
-          }
-          PhaseClock clock;
-          auto r = run_warmup(observed, f, options, base, split_one(kc, 0), *std::move(init));
-          acc.warmup_wall_seconds = clock.wall_seconds();
-          acc.warmup_cpu_seconds = clock.cpu_seconds();
+          auto w = make_warmup_observer<K, CF>(kernel, c, bar, &stop_warmup, &counters, options,
+                                               record, callback);
+          auto r = run_warmup(w.kernel, f, options, base, split_one(kc, 0), *std::move(init));
           if (!r.ok()) return r.status();
-          acc.gradient_evaluations_warmup = hooks.kernel_evaluations;
-          acc.gradient_evaluations_step_size_search =
-              counters.evaluations - after_init.evaluations - hooks.kernel_evaluations;
-          acc.num_divergent_warmup = hooks.divergent;
-          acc.num_rejected_evaluations_warmup = counters.rejected - after_init.rejected;
+          w.account_warmup(acc, after_init);
           start.state = std::move(r->state);
           start.params = std::move(r->parameters);
         } else {

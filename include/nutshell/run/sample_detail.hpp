@@ -1,7 +1,7 @@
-// The parts `sample` and `resume` share: the observed kernel (progress,
-// callback and counting around any kernel), sampling from a checkpoint, and
-// the assembly of per-chain outcomes into Draws. How chains start is in
-// sample_init.hpp.
+// The parts `sample` and `resume` share: sampling from a checkpoint and the
+// assembly of per-chain outcomes into Draws. How chains start is in
+// sample_init.hpp; the observed kernel (progress, callback and counting
+// around any kernel) in warmup_observer.hpp.
 #pragma once
 
 #include <algorithm>
@@ -31,74 +31,10 @@
 #include "nutshell/run/sample_init.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/warnings.hpp"
+#include "nutshell/run/warmup_observer.hpp"
 #include "nutshell/run/warmup_record.hpp"
 
 namespace nutshell::detail {
-
-/// What `sample` drives: the kernel, forwarding, plus counting (gradient
-/// evaluations of kernel steps, divergences, tree-depth saturations) and,
-/// in warmup, a report to the progress bar and callback after each
-/// transition. A callback's stop cancels the warmup.
-template <class K, class F>
-struct ObservedKernel {
-  using Types = adaptation::KernelTypes<K, F>;
-  using State = typename Types::State;
-  using Params = typename Types::Params;
-  using Info = typename Types::Info;
-  using Workspace = typename Types::Workspace;
-
-  struct Hooks {
-    std::size_t chain = 0;
-    ProgressBar* progress = nullptr;
-    std::atomic<bool>* stop = nullptr;  ///< shared by all chains' warmups
-    std::uint64_t step = 0;
-    EvalCounters* counters = nullptr;  ///< the chain's density counters
-    bool warmup = false;               ///< report to progress and callback
-    int max_depth = -1;                ///< tree depth that counts as saturated (-1: none)
-    std::uint64_t kernel_evaluations = 0;
-    std::size_t divergent = 0;
-    std::size_t saturated = 0;
-    WarmupRecorder<Info>* record = nullptr;  ///< keeps warmup draws (save_warmup)
-  };
-
-  K kernel;
-  /// The kernel's integrator, so the step-size search integrates with it.
-  Integrator integrator = velocity_verlet;
-  Hooks* hooks = nullptr;
-  std::function<absl::StatusOr<Control>(const StepEvent<State, Info>&)> callback;
-
-  /// The kernel without the observation: what a step-size search's trial
-  /// transitions run (counted as search evaluations, never reported).
-  const K& unobserved() const { return kernel; }
-
-  template <class G>
-  absl::Status step_into(const Key& key, const State& state, G& f, const Params& params,
-                         State& out, Info& info, Workspace& ws) const {
-    const std::uint64_t before = hooks && hooks->counters ? hooks->counters->evaluations : 0;
-    auto s = kernel.step_into(key, state, f, params, out, info, ws);
-    if (hooks == nullptr) return s;
-    if (hooks->counters) hooks->kernel_evaluations += hooks->counters->evaluations - before;
-    if (!s.ok()) return s;
-    if (info_is_divergent(info)) ++hooks->divergent;
-    const auto& in = inner_info(info);
-    if constexpr (requires { in.num_trajectory_expansions; }) {
-      if (hooks->max_depth > 0 && in.num_trajectory_expansions >= hooks->max_depth)
-        ++hooks->saturated;
-    }
-    if (!hooks->warmup) return s;
-    if (hooks->record) hooks->record->push(out, info, params_step_size(params));
-    if (hooks->progress) hooks->progress->advance(1, 0);
-    if (callback) {
-      auto c = callback(StepEvent<State, Info>{hooks->chain, hooks->step, true, out, info});
-      if (!c.ok()) return c.status();
-      if (*c == Control::kStop && hooks->stop) hooks->stop->store(true, std::memory_order_relaxed);
-    }
-    ++hooks->step;
-    if (hooks->stop && hooks->stop->load(std::memory_order_relaxed))
-      return absl::CancelledError("stopped during warmup");
-    return absl::OkStatus();
-  }
-};
 
 template <class State>
 using OthersOf = OthersOfState<State>;
@@ -152,13 +88,10 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
   ChainOutcome<State, typename Types::Params, Info> out;
   out.start = start;
   const std::size_t num_derived = extras.names.size();
-  ObservedKernel<K, CF> observed{kernel};
-  typename ObservedKernel<K, CF>::Hooks hooks;
-  hooks.chain = static_cast<std::size_t>(start.chain);
-  hooks.counters = f.counters;
-  hooks.max_depth = max_depth_of(kernel);
-  observed.hooks = &hooks;
-  BoundSampler<ObservedKernel<K, CF>, CF, typename Types::Params> alg(f, start.params, observed);
+  ChainObserver<K, CF> observer(kernel, static_cast<std::size_t>(start.chain), f.counters);
+  const auto& hooks = observer.hooks;
+  BoundSampler<ObservedKernel<K, CF>, CF, typename Types::Params> alg(f, start.params,
+                                                                     observer.kernel);
   ChainOptions o;
   o.thinning = options.thinning;
   o.first_step = start.next_step;

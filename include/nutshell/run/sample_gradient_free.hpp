@@ -51,6 +51,7 @@
 #include "nutshell/run/sample_init.hpp"
 #include "nutshell/run/sample_types.hpp"
 #include "nutshell/run/sample_warmup.hpp"
+#include "nutshell/run/warmup_observer.hpp"
 
 namespace nutshell {
 
@@ -172,31 +173,11 @@ auto sample_given_impl(const Key& key, K kernel, G g, P params, const InitialPos
         start.params = params;
         WarmupRecorder<Info> record;
         if (options.num_warmup > 0) {
-          ObservedKernel<K, CF> observed{kernel};
-          typename ObservedKernel<K, CF>::Hooks hooks;
-          hooks.chain = c;
-          hooks.progress = bar;
-          hooks.stop = &stop_warmup;
-          hooks.counters = &counters;
-          hooks.warmup = true;
-          hooks.max_depth = max_depth_of(kernel);
-          observed.hooks = &hooks;
-          if (options.save_warmup) record.start(options), hooks.record = &record;
-          if constexpr (!std::is_same_v<Callback, NoCallback>) {
-            observed.callback = [&](const StepEvent<State, Info>& e) {
-              return invoke_callback(callback, e);
-            };
-          }
-          PhaseClock clock;
-          absl::StatusOr<P> tuned = tune(observed, f, params, split_one(kc, 0), start.state);
-          acc.warmup_wall_seconds = clock.wall_seconds();
-          acc.warmup_cpu_seconds = clock.cpu_seconds();
+          auto w = make_warmup_observer<K, CF>(kernel, c, bar, &stop_warmup, &counters, options,
+                                               record, callback);
+          absl::StatusOr<P> tuned = tune(w.kernel, f, params, split_one(kc, 0), start.state);
           if (!tuned.ok()) return tuned.status();
-          acc.gradient_evaluations_warmup = hooks.kernel_evaluations;
-          acc.gradient_evaluations_step_size_search =
-              counters.evaluations - after_init.evaluations - hooks.kernel_evaluations;
-          acc.num_divergent_warmup = hooks.divergent;
-          acc.num_rejected_evaluations_warmup = counters.rejected - after_init.rejected;
+          w.account_warmup(acc, after_init);
           start.params = *std::move(tuned);
         }
         auto out = sample_from(start, kernel, f, options, bar, &stop, callback, std::move(acc),
