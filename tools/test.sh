@@ -8,7 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 status=0
-bazel test //... "$@" 2>&1 | tee /tmp/nutshell_test_main.log | grep -E "^(//|Executed|INFO: Build|FAIL|ERROR)" || true
+# No `|| true` here: with pipefail a failing bazel would run it, and
+# PIPESTATUS would then be true's, hiding bazel's exit code.
+bazel test //... "$@" 2>&1 | tee /tmp/nutshell_test_main.log | grep -E "^(//|Executed|INFO: Build|FAIL|ERROR)"
 main_rc=${PIPESTATUS[0]}
 [[ $main_rc -eq 0 ]] || status=1
 
