@@ -3,7 +3,7 @@
 // combine over the one-process executor, the lockstep warmup run on a
 // share of the chains, and the checkpoint fields of ChEES's and MEADS's
 // kernels (without which their chains could not travel between ranks or
-// resume from files). The MPI runs are in mpi_cross_chain_test.sh.
+// resume from files). The MPI runs are in mpi_cross_chain_test (mpi_test.sh).
 #include <gtest/gtest.h>
 
 #include <cmath>

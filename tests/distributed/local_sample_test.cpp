@@ -1,7 +1,7 @@
 // distributed::sample_on with the one-process executor: everything a
 // distributed run does except the transport (chain subsets, pieces and
 // their bytes, merging, per-chain checkpoint files and restart), checked
-// bitwise against `sample`. The MPI runs are in mpi_sample_test.sh.
+// bitwise against `sample`. The MPI runs are in mpi_sample_test (mpi_test.sh).
 #include "nutshell/distributed/sample.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// The program mpi_converge_test.sh starts under mpirun with 1, 2 and 3
-// ranks: distributed::sample_until_converged on a Gaussian and on
+// The program mpi_test.sh starts (mpi_converge_test) under mpirun with 1, 2
+// and 3 ranks: distributed::sample_until_converged on a Gaussian and on
 // eight_schools_nc stops at the same draw as the single-process
 // sample_until_converged (which rank 0 also runs), with bitwise the same
 // draws, whatever the number of ranks; every rank reaches the same verdict.
@@ -12,7 +12,7 @@
 #include "nutshell/distributed/converge.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/converge.hpp"
-#include "tests/distributed/same_draws.hpp"
+#include "tests/distributed/mpi_checks.hpp"
 #include "tests/posteriors/eight_schools_nc.hpp"
 #include "tests/support/gaussian.hpp"
 
@@ -20,12 +20,7 @@ namespace {
 
 using namespace nutshell;
 
-int failures = 0;
-void expect(bool ok, const std::string& what, int rank) {
-  if (ok) return;
-  std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  ++failures;
-}
+using testing::expect;
 
 template <class F>
 void one_model(const distributed::Communicator& comm, const std::string& name, const F& model,
@@ -78,5 +73,5 @@ int main(int argc, char** argv) {
               ConvergenceOptions{.min_ess_bulk = 400, .min_ess_tail = 400, .block_size = 100},
               make_key(11));
   }
-  return failures == 0 ? 0 : 1;
+  return testing::mpi_failures == 0 ? 0 : 1;
 }

@@ -1,5 +1,5 @@
-// The program mpi_cross_chain_test.sh starts under mpirun with 1, 2 and 3
-// ranks: the lockstep (many-chain) warmups, ChEES and MEADS, with each
+// The program mpi_test.sh starts (mpi_cross_chain_test) under mpirun with 1, 2
+// and 3 ranks: the lockstep (many-chain) warmups, ChEES and MEADS, with each
 // rank running its own chains and the cross-chain statistics meeting in
 // the one combine (an allgather).
 //   check          distributed::sample with Warmup::kChees and kMeads is
@@ -27,20 +27,15 @@
 #include "nutshell/mcmc/ghmc.hpp"
 #include "nutshell/run/converge.hpp"
 #include "nutshell/run/sample.hpp"
-#include "tests/distributed/same_draws.hpp"
+#include "tests/distributed/mpi_checks.hpp"
 #include "tests/support/gaussian.hpp"
 
 namespace {
 
 using namespace nutshell;
+using testing::expect;
+using testing::expect_same_run;
 using testing::Gaussian;
-
-int failures = 0;
-void expect(bool ok, const std::string& what, int rank) {
-  if (ok) return;
-  std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  ++failures;
-}
 
 SampleOptions options(std::size_t chains, Warmup warmup) {
   SampleOptions o;
@@ -67,12 +62,9 @@ void same_as_one_process(const distributed::Communicator& comm, const std::strin
     return;
   }
   auto whole = sample(key, kernel, g, Vec{0.0, 0.0}, o);
-  expect(whole.ok(), name + ": the single-process run succeeds", rank);
-  if (!d.ok() || !whole.ok()) return;
-  const std::string diff = testing::draws_difference(*d, *whole);
-  expect(diff.empty(), name + ": bitwise equal to sample, differs in: " + diff, rank);
+  expect_same_run(d, whole, name, rank);
   // The run must have been tuned by the lockstep warmup (not the default).
-  expect(d->accounting[0].gradient_evaluations_warmup > 0, name + ": warmup ran", rank);
+  if (d.ok()) expect(d->accounting[0].gradient_evaluations_warmup > 0, name + ": warmup ran", rank);
 }
 
 void check(const distributed::Communicator& comm) {
@@ -139,11 +131,7 @@ void checkpointed(const distributed::Communicator& comm, const std::string& dir,
   auto d = distributed::sample(comm, make_key(55), dynamic_hmc::Kernel{}, g, Vec{0.0, 0.0}, o, dopts, cb);
   if (rank != 0) return;
   auto whole = sample(make_key(55), dynamic_hmc::Kernel{}, g, Vec{0.0, 0.0}, o);
-  expect(d.ok() && whole.ok(), "the resumed ChEES run succeeds", rank);
-  if (d.ok() && whole.ok()) {
-    const std::string diff = testing::draws_difference(*d, *whole);
-    expect(diff.empty(), "resumed ChEES run bitwise equal to an unbroken one, differs in: " + diff, rank);
-  }
+  expect_same_run(d, whole, "the resumed ChEES run against an unbroken one", rank);
 }
 
 }  // namespace
@@ -151,10 +139,5 @@ void checkpointed(const distributed::Communicator& comm, const std::string& dir,
 int main(int argc, char** argv) {
   distributed::Environment env(&argc, &argv);
   distributed::Communicator comm;
-  const std::string mode = argc > 1 ? argv[1] : "check";
-  if (mode == "check") check(comm);
-  else if ((mode == "kill" || mode == "resume") && argc > 2) checkpointed(comm, argv[2], mode == "kill");
-  else expect(false, "usage: mpi_cross_chain_main check | kill <dir> | resume <dir>", comm.rank());
-  if (comm.rank() == 0 && failures == 0) std::printf("%s: OK on %d ranks\n", mode.c_str(), comm.num_ranks());
-  return failures == 0 ? 0 : 1;
+  return testing::mpi_modes_main(argc, argv, "mpi_cross_chain_main", comm, check, checkpointed);
 }

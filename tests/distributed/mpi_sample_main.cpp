@@ -1,4 +1,5 @@
-// The program mpi_sample_test.sh starts under mpirun with 1, 2 and 3 ranks.
+// The program mpi_test.sh starts (mpi_sample_test) under mpirun with 1, 2
+// and 3 ranks.
 //   check          bitwise equality with a single-process `sample` (rank 0
 //                  runs that too), and a chain failing on rank 1 while the
 //                  others finish;
@@ -20,12 +21,14 @@
 #include "nutshell/distributed/communicator.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/sample.hpp"
-#include "tests/distributed/same_draws.hpp"
+#include "tests/distributed/mpi_checks.hpp"
 #include "tests/support/gaussian.hpp"
 
 namespace {
 
 using namespace nutshell;
+using testing::expect;
+using testing::expect_same_run;
 using testing::Gaussian;
 
 SampleOptions options(std::size_t chains) {
@@ -38,13 +41,6 @@ SampleOptions options(std::size_t chains) {
   return o;
 }
 
-int failures = 0;
-void expect(bool ok, const std::string& what, int rank) {
-  if (ok) return;
-  std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  ++failures;
-}
-
 void check(const distributed::Communicator& comm) {
   const int rank = comm.rank(), size = comm.num_ranks();
   auto g = Gaussian::correlated_2d();
@@ -52,11 +48,7 @@ void check(const distributed::Communicator& comm) {
   auto d = distributed::sample(comm, make_key(40), nuts::Kernel{}, g, Vec{0.0, 0.0}, options(5));
   if (rank == 0) {
     auto whole = sample(make_key(40), nuts::Kernel{}, g, Vec{0.0, 0.0}, options(5));
-    expect(d.ok() && whole.ok(), "both runs succeed", rank);
-    if (d.ok() && whole.ok()) {
-      const std::string diff = testing::draws_difference(*d, *whole);
-      expect(diff.empty(), "bitwise equal to sample, differs in: " + diff, rank);
-    }
+    expect_same_run(d, whole, "five chains", rank);
   } else {
     expect(d.ok() && d->chains == distributed::owned_chains(rank, size, 5),
            "another rank gets its own chains", rank);
@@ -67,14 +59,12 @@ void check(const distributed::Communicator& comm) {
   auto f = distributed::sample(comm, make_key(41), nuts::Kernel{}, g, starts, options(4));
   if (rank == 0) {
     auto whole = sample(make_key(41), nuts::Kernel{}, g, starts, options(4));
-    expect(f.ok() && whole.ok(), "a failed chain leaves the others", rank);
-    if (f.ok() && whole.ok()) {
+    expect_same_run(f, whole, "a failed chain leaves the others", rank);
+    if (f.ok()) {
       const std::string where = "chain 1 on rank " + std::to_string(size > 1 ? 1 : 0);
       expect(std::string(f->status.message()).find(where) != std::string::npos,
              "the status names " + where + ": " + std::string(f->status.message()), rank);
       expect(f->chains == std::vector<std::size_t>({0, 2, 3}), "the other chains arrive", rank);
-      const std::string diff = testing::draws_difference(*f, *whole);
-      expect(diff.empty(), "failed-chain run bitwise equal to sample, differs in: " + diff, rank);
     }
   }
 }
@@ -95,11 +85,7 @@ void checkpointed(const distributed::Communicator& comm, const std::string& dir,
   MPI_Reduce(&warmup_steps, &total, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, comm.handle());
   if (rank != 0) return;
   auto whole = sample(make_key(42), nuts::Kernel{}, g, Vec{0.0, 0.0}, o);
-  expect(d.ok() && whole.ok(), "the resumed run succeeds", rank);
-  if (d.ok() && whole.ok()) {
-    const std::string diff = testing::draws_difference(*d, *whole);
-    expect(diff.empty(), "resumed run bitwise equal to an unbroken one, differs in: " + diff, rank);
-  }
+  expect_same_run(d, whole, "the resumed run against an unbroken one", rank);
   expect(total < 6 * o.num_warmup, "checkpointed chains do not warm up again (" +
                                        std::to_string(total) + " warmup steps)", rank);
 }
@@ -109,10 +95,5 @@ void checkpointed(const distributed::Communicator& comm, const std::string& dir,
 int main(int argc, char** argv) {
   distributed::Environment env(&argc, &argv);
   distributed::Communicator comm;
-  const std::string mode = argc > 1 ? argv[1] : "check";
-  if (mode == "check") check(comm);
-  else if ((mode == "kill" || mode == "resume") && argc > 2) checkpointed(comm, argv[2], mode == "kill");
-  else expect(false, "usage: mpi_sample_main check | kill <dir> | resume <dir>", comm.rank());
-  if (comm.rank() == 0 && failures == 0) std::printf("%s: OK on %d ranks\n", mode.c_str(), comm.num_ranks());
-  return failures == 0 ? 0 : 1;
+  return testing::mpi_modes_main(argc, argv, "mpi_sample_main", comm, check, checkpointed);
 }

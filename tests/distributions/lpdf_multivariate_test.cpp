@@ -77,7 +77,9 @@ TEST(LpdfMultivariate, MultiNormalCholeskyGradientsForEverySubsetOfVarArguments)
       EXPECT_NEAR(gp[i], g[i], 1e-12) << "propto gradient, mask " << M << " coordinate " << i;
     }
     // One tape node, however many observations and dimensions.
-    if constexpr (M != 0u) EXPECT_EQ(dist_testing::nodes_recorded(f, x), 1u);
+    if constexpr (M != 0u) {
+      EXPECT_EQ(dist_testing::nodes_recorded(f, x), 1u);
+    }
   });
 }
 
@@ -134,14 +136,18 @@ TEST(LpdfMultivariate, LkjCorrCholeskyGradientsAndPropto) {
     for (std::size_t i = 0; i < x.size(); ++i) {
       // Off the lower triangle the density is -infinity: no derivative there.
       const bool upper = i < 9 && i % 3 > i / 3;
-      const bool is_var = !upper && (i < 9 ? (M & 1u) : (M & 2u));
+      const bool is_var = !upper && (i < 9 ? (M & 1u) != 0u : (M & 2u) != 0u);
       const double fd = is_var ? dist_testing::finite_difference(f, x, i) : 0.0;
       EXPECT_NEAR(g[i], fd, 2e-6 * std::max(1.0, std::abs(fd))) << "mask " << M << " coordinate " << i;
       EXPECT_NEAR(gp[i], g[i], 1e-12);
     }
     // propto drops exactly log c_K(eta) when eta is data.
-    if constexpr (M == 1u) EXPECT_NEAR(v - vp, -detail::lkj_log_constant(1.7, 3, nullptr), 1e-12);
-    if constexpr ((M & 2u) != 0u) EXPECT_NEAR(v, vp, 1e-12);
+    if constexpr (M == 1u) {
+      EXPECT_NEAR(v - vp, -detail::lkj_log_constant(1.7, 3, nullptr), 1e-12);
+    }
+    if constexpr ((M & 2u) != 0u) {
+      EXPECT_NEAR(v, vp, 1e-12);
+    }
   });
 }
 

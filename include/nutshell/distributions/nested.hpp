@@ -12,7 +12,8 @@
 // HVP is a diagnostic or a second-order method's step, not a sampler's hot
 // loop. The argument checks and the support are those of the fast path,
 // which each generic density runs first on the arguments' values (the same
-// errors, the same -infinity outside the support).
+// errors, the same -infinity outside the support): nested_sum below is
+// that skeleton, each family supplies only its per-element terms.
 #pragma once
 
 #include <cstddef>
@@ -147,5 +148,28 @@ std::size_t any_size(const A&... a) {
 }
 
 inline constexpr double kNestedNegInf = -std::numeric_limits<double>::infinity();
+
+/// True when the fast path, run on the arguments' values by `fast` (a
+/// generic lambda forwarding to the double overload), gives -infinity: the
+/// point is outside the support. The fast path's argument checks throw the
+/// same errors as for doubles.
+template <class Fast, class... A>
+bool nested_outside_support(const Fast& fast, const A&... a) {
+  return fast(values(a)...) == kNestedNegInf;
+}
+
+/// The skeleton of an elementwise nested density: -infinity outside the
+/// support (see nested_outside_support), else n * constant plus the terms
+/// `term(lp, i)` adds to lp for each broadcast element i < n. `constant` is
+/// the per-element term of no argument (0 with propto); `term` writes the
+/// family's terms in the ad:: scalar math and reads elements with `at`.
+template <class R, class Fast, class Term, class... A>
+R nested_sum(double constant, const Fast& fast, const Term& term, const A&... a) {
+  if (nested_outside_support(fast, a...)) return R(kNestedNegInf);
+  const std::size_t n = any_size(a...);
+  R lp = static_cast<double>(n) * constant;
+  for (std::size_t i = 0; i < n; ++i) term(lp, i);
+  return lp;
+}
 
 }  // namespace nutshell::distributions::detail

@@ -19,7 +19,8 @@ namespace nutshell::distributions {
 template <bool propto = false, detail::Count N, detail::NestedVector Theta>
 detail::nested_t<Theta> categorical_lpmf(const N& n, const Theta& theta) {
   using R = detail::nested_t<Theta>;
-  if (categorical_lpmf<false>(detail::values(n), detail::values(theta)) == detail::kNestedNegInf)
+  if (detail::nested_outside_support([](const auto&... v) { return categorical_lpmf<false>(v...); },
+                                     n, theta))
     return R(detail::kNestedNegInf);
   R lp = 0.0;
   const std::size_t size = detail::seq(n).size;
@@ -32,7 +33,8 @@ detail::nested_t<Theta> categorical_lpmf(const N& n, const Theta& theta) {
 template <bool propto = false, detail::Count N, detail::NestedVector Beta>
 detail::nested_t<Beta> categorical_logit_lpmf(const N& n, const Beta& beta) {
   using R = detail::nested_t<Beta>;
-  if (categorical_logit_lpmf<false>(detail::values(n), detail::values(beta)) == detail::kNestedNegInf)
+  if (detail::nested_outside_support(
+          [](const auto&... v) { return categorical_logit_lpmf<false>(v...); }, n, beta))
     return R(detail::kNestedNegInf);
   const std::size_t size = detail::seq(n).size;
   const std::span<const R> b(std::ranges::data(beta), std::ranges::size(beta));
@@ -47,21 +49,18 @@ template <bool propto = false, detail::Count N, detail::AnyArg Mu, detail::AnyAr
 detail::nested_t<Mu, Phi> neg_binomial_2_lpmf(const N& n, const Mu& mu, const Phi& phi) {
   using R = detail::nested_t<Mu, Phi>;
   static_assert(detail::nested_compatible<R, Mu, Phi>, "nested arguments mix only with data");
-  if (neg_binomial_2_lpmf<false>(detail::values(n), detail::values(mu), detail::values(phi)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, mu, phi);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i);
-    const auto& m = detail::at(mu, i);
-    const auto& f = detail::at(phi, i);
-    if constexpr (!propto) lp -= detail::log_factorial(k);
-    if constexpr (detail::nested_include<propto, Phi>) lp += ad::lgamma(k + f) - ad::lgamma(f);
-    if (k != 0.0) lp += k * ad::log(m);
-    lp -= k * ad::log(m + f) + f * ad::log1p(m / f);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return neg_binomial_2_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i);
+        const auto& m = detail::at(mu, i);
+        const auto& f = detail::at(phi, i);
+        if constexpr (!propto) lp -= detail::log_factorial(k);
+        if constexpr (detail::nested_include<propto, Phi>) lp += ad::lgamma(k + f) - ad::lgamma(f);
+        if (k != 0.0) lp += k * ad::log(m);
+        lp -= k * ad::log(m + f) + f * ad::log1p(m / f);
+      },
+      n, mu, phi);
 }
 
 /// neg_binomial_2_log_lpmf for a nested log mean or dispersion.
@@ -70,23 +69,20 @@ template <bool propto = false, detail::Count N, detail::AnyArg Eta, detail::AnyA
 detail::nested_t<Eta, Phi> neg_binomial_2_log_lpmf(const N& n, const Eta& eta, const Phi& phi) {
   using R = detail::nested_t<Eta, Phi>;
   static_assert(detail::nested_compatible<R, Eta, Phi>, "nested arguments mix only with data");
-  if (neg_binomial_2_log_lpmf<false>(detail::values(n), detail::values(eta), detail::values(phi)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, eta, phi);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i);
-    const auto& e = detail::at(eta, i);
-    const auto& f = detail::at(phi, i);
-    const auto log_f = ad::log(f);
-    // log(1 + mu / phi) = log1p_exp(eta - log phi), as the fast path.
-    const auto l = ad::log1p_exp(e - log_f);
-    if constexpr (!propto) lp -= detail::log_factorial(k);
-    if constexpr (detail::nested_include<propto, Phi>) lp += ad::lgamma(k + f) - ad::lgamma(f);
-    lp += k * e - k * (log_f + l) - f * l;
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return neg_binomial_2_log_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i);
+        const auto& e = detail::at(eta, i);
+        const auto& f = detail::at(phi, i);
+        const auto log_f = ad::log(f);
+        // log(1 + mu / phi) = log1p_exp(eta - log phi), as the fast path.
+        const auto l = ad::log1p_exp(e - log_f);
+        if constexpr (!propto) lp -= detail::log_factorial(k);
+        if constexpr (detail::nested_include<propto, Phi>) lp += ad::lgamma(k + f) - ad::lgamma(f);
+        lp += k * e - k * (log_f + l) - f * l;
+      },
+      n, eta, phi);
 }
 
 }  // namespace nutshell::distributions

@@ -21,17 +21,16 @@ template <bool propto = false, detail::AnyArg Y, detail::AnyArg Mu, detail::AnyA
 detail::nested_t<Y, Mu, Sigma> normal_lpdf(const Y& y, const Mu& mu, const Sigma& sigma) {
   using R = detail::nested_t<Y, Mu, Sigma>;
   static_assert(detail::nested_compatible<R, Y, Mu, Sigma>, "nested arguments mix only with data");
-  normal_lpdf<false>(detail::values(y), detail::values(mu), detail::values(sigma));  // checks
-  const std::size_t n = detail::any_size(y, mu, sigma);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& s = detail::at(sigma, i);
-    const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
-    lp -= 0.5 * (z * z);
-    if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
-  }
-  if constexpr (!propto) lp -= static_cast<double>(n) * detail::kLogSqrtTwoPi;
-  return lp;
+  return detail::nested_sum<R>(
+      propto ? 0.0 : -detail::kLogSqrtTwoPi,
+      [](const auto&... v) { return normal_lpdf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& s = detail::at(sigma, i);
+        const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
+        lp -= 0.5 * (z * z);
+        if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
+      },
+      y, mu, sigma);
 }
 
 /// student_t_lpdf for nested scalars.
@@ -42,21 +41,19 @@ detail::nested_t<Y, Nu, Mu, Sigma> student_t_lpdf(const Y& y, const Nu& nu, cons
                                                   const Sigma& sigma) {
   using R = detail::nested_t<Y, Nu, Mu, Sigma>;
   static_assert(detail::nested_compatible<R, Y, Nu, Mu, Sigma>, "nested arguments mix only with data");
-  student_t_lpdf<false>(detail::values(y), detail::values(nu), detail::values(mu),
-                        detail::values(sigma));
-  const std::size_t n = detail::any_size(y, nu, mu, sigma);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& v = detail::at(nu, i);
-    const auto& s = detail::at(sigma, i);
-    const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
-    if constexpr (detail::nested_include<propto, Nu>)
-      lp += ad::lgamma(0.5 * (v + 1.0)) - ad::lgamma(0.5 * v) - 0.5 * ad::log(v);
-    if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
-    lp -= 0.5 * (v + 1.0) * ad::log1p(z * z / v);
-  }
-  if constexpr (!propto) lp -= 0.5 * static_cast<double>(n) * detail::kLogPi;
-  return lp;
+  return detail::nested_sum<R>(
+      propto ? 0.0 : -0.5 * detail::kLogPi,
+      [](const auto&... v) { return student_t_lpdf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& v = detail::at(nu, i);
+        const auto& s = detail::at(sigma, i);
+        const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
+        if constexpr (detail::nested_include<propto, Nu>)
+          lp += ad::lgamma(0.5 * (v + 1.0)) - ad::lgamma(0.5 * v) - 0.5 * ad::log(v);
+        if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
+        lp -= 0.5 * (v + 1.0) * ad::log1p(z * z / v);
+      },
+      y, nu, mu, sigma);
 }
 
 /// cauchy_lpdf for nested scalars.
@@ -65,17 +62,16 @@ template <bool propto = false, detail::AnyArg Y, detail::AnyArg Mu, detail::AnyA
 detail::nested_t<Y, Mu, Sigma> cauchy_lpdf(const Y& y, const Mu& mu, const Sigma& sigma) {
   using R = detail::nested_t<Y, Mu, Sigma>;
   static_assert(detail::nested_compatible<R, Y, Mu, Sigma>, "nested arguments mix only with data");
-  cauchy_lpdf<false>(detail::values(y), detail::values(mu), detail::values(sigma));
-  const std::size_t n = detail::any_size(y, mu, sigma);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& s = detail::at(sigma, i);
-    const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
-    if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
-    lp -= ad::log1p(z * z);
-  }
-  if constexpr (!propto) lp -= static_cast<double>(n) * detail::kLogPi;
-  return lp;
+  return detail::nested_sum<R>(
+      propto ? 0.0 : -detail::kLogPi,
+      [](const auto&... v) { return cauchy_lpdf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& s = detail::at(sigma, i);
+        const auto z = (detail::at(y, i) - detail::at(mu, i)) / s;
+        if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
+        lp -= ad::log1p(z * z);
+      },
+      y, mu, sigma);
 }
 
 /// lognormal_lpdf for nested scalars.
@@ -84,21 +80,18 @@ template <bool propto = false, detail::AnyArg Y, detail::AnyArg Mu, detail::AnyA
 detail::nested_t<Y, Mu, Sigma> lognormal_lpdf(const Y& y, const Mu& mu, const Sigma& sigma) {
   using R = detail::nested_t<Y, Mu, Sigma>;
   static_assert(detail::nested_compatible<R, Y, Mu, Sigma>, "nested arguments mix only with data");
-  if (lognormal_lpdf<false>(detail::values(y), detail::values(mu), detail::values(sigma)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t n = detail::any_size(y, mu, sigma);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& s = detail::at(sigma, i);
-    const auto log_y = ad::log(detail::at(y, i));
-    const auto z = (log_y - detail::at(mu, i)) / s;
-    lp -= 0.5 * (z * z);
-    if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
-    if constexpr (detail::nested_include<propto, Y>) lp -= log_y;
-  }
-  if constexpr (!propto) lp -= static_cast<double>(n) * detail::kLogSqrtTwoPi;
-  return lp;
+  return detail::nested_sum<R>(
+      propto ? 0.0 : -detail::kLogSqrtTwoPi,
+      [](const auto&... v) { return lognormal_lpdf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& s = detail::at(sigma, i);
+        const auto log_y = ad::log(detail::at(y, i));
+        const auto z = (log_y - detail::at(mu, i)) / s;
+        lp -= 0.5 * (z * z);
+        if constexpr (detail::nested_include<propto, Sigma>) lp -= ad::log(s);
+        if constexpr (detail::nested_include<propto, Y>) lp -= log_y;
+      },
+      y, mu, sigma);
 }
 
 /// uniform_lpdf for nested scalars.
@@ -107,14 +100,13 @@ template <bool propto = false, detail::AnyArg Y, detail::AnyArg Lo, detail::AnyA
 detail::nested_t<Y, Lo, Hi> uniform_lpdf(const Y& y, const Lo& lo, const Hi& hi) {
   using R = detail::nested_t<Y, Lo, Hi>;
   static_assert(detail::nested_compatible<R, Y, Lo, Hi>, "nested arguments mix only with data");
-  if (uniform_lpdf<false>(detail::values(y), detail::values(lo), detail::values(hi)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t n = detail::any_size(y, lo, hi);
-  R lp = 0.0;
-  if constexpr (detail::nested_include<propto, Lo, Hi>)
-    for (std::size_t i = 0; i < n; ++i) lp -= ad::log(detail::at(hi, i) - detail::at(lo, i));
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return uniform_lpdf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        if constexpr (detail::nested_include<propto, Lo, Hi>)
+          lp -= ad::log(detail::at(hi, i) - detail::at(lo, i));
+      },
+      y, lo, hi);
 }
 
 }  // namespace nutshell::distributions

@@ -20,18 +20,16 @@ template <bool propto = false, detail::Count N, detail::AnyArg Lambda>
   requires detail::AnyNested<Lambda>
 detail::nested_t<Lambda> poisson_lpmf(const N& n, const Lambda& lambda) {
   using R = detail::nested_t<Lambda>;
-  if (poisson_lpmf<false>(detail::values(n), detail::values(lambda)) == detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, lambda);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i);
-    const auto& l = detail::at(lambda, i);
-    if constexpr (!propto) lp -= detail::log_factorial(k);
-    if (k != 0.0) lp += k * ad::log(l);
-    lp -= l;
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return poisson_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i);
+        const auto& l = detail::at(lambda, i);
+        if constexpr (!propto) lp -= detail::log_factorial(k);
+        if (k != 0.0) lp += k * ad::log(l);
+        lp -= l;
+      },
+      n, lambda);
 }
 
 /// poisson_log_lpmf for a nested log rate.
@@ -39,18 +37,16 @@ template <bool propto = false, detail::Count N, detail::AnyArg Alpha>
   requires detail::AnyNested<Alpha>
 detail::nested_t<Alpha> poisson_log_lpmf(const N& n, const Alpha& alpha) {
   using R = detail::nested_t<Alpha>;
-  if (poisson_log_lpmf<false>(detail::values(n), detail::values(alpha)) == detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, alpha);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i);
-    const auto& a = detail::at(alpha, i);
-    if constexpr (!propto) lp -= detail::log_factorial(k);
-    if (k != 0.0) lp += k * a;
-    lp -= ad::exp(a);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return poisson_log_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i);
+        const auto& a = detail::at(alpha, i);
+        if constexpr (!propto) lp -= detail::log_factorial(k);
+        if (k != 0.0) lp += k * a;
+        lp -= ad::exp(a);
+      },
+      n, alpha);
 }
 
 /// binomial_lpmf for a nested probability.
@@ -58,20 +54,17 @@ template <bool propto = false, detail::Count N, detail::Count Trials, detail::An
   requires detail::AnyNested<Theta>
 detail::nested_t<Theta> binomial_lpmf(const N& n, const Trials& trials, const Theta& theta) {
   using R = detail::nested_t<Theta>;
-  if (binomial_lpmf<false>(detail::values(n), detail::values(trials), detail::values(theta)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, trials, theta);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i), m = detail::at(trials, i);
-    const auto& q = detail::at(theta, i);
-    if constexpr (!propto)
-      lp += detail::log_factorial(m) - detail::log_factorial(k) - detail::log_factorial(m - k);
-    if (k != 0.0) lp += k * ad::log(q);
-    if (m - k != 0.0) lp += (m - k) * ad::log1m(q);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return binomial_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i), m = detail::at(trials, i);
+        const auto& q = detail::at(theta, i);
+        if constexpr (!propto)
+          lp += detail::log_factorial(m) - detail::log_factorial(k) - detail::log_factorial(m - k);
+        if (k != 0.0) lp += k * ad::log(q);
+        if (m - k != 0.0) lp += (m - k) * ad::log1m(q);
+      },
+      n, trials, theta);
 }
 
 /// binomial_logit_lpmf for nested log odds.
@@ -79,19 +72,16 @@ template <bool propto = false, detail::Count N, detail::Count Trials, detail::An
   requires detail::AnyNested<Alpha>
 detail::nested_t<Alpha> binomial_logit_lpmf(const N& n, const Trials& trials, const Alpha& alpha) {
   using R = detail::nested_t<Alpha>;
-  if (binomial_logit_lpmf<false>(detail::values(n), detail::values(trials), detail::values(alpha)) ==
-      detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, trials, alpha);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const double k = detail::at(n, i), m = detail::at(trials, i);
-    const auto& a = detail::at(alpha, i);
-    if constexpr (!propto)
-      lp += detail::log_factorial(m) - detail::log_factorial(k) - detail::log_factorial(m - k);
-    lp += k * a - m * ad::log1p_exp(a);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return binomial_logit_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const double k = detail::at(n, i), m = detail::at(trials, i);
+        const auto& a = detail::at(alpha, i);
+        if constexpr (!propto)
+          lp += detail::log_factorial(m) - detail::log_factorial(k) - detail::log_factorial(m - k);
+        lp += k * a - m * ad::log1p_exp(a);
+      },
+      n, trials, alpha);
 }
 
 /// bernoulli_lpmf for a nested probability.
@@ -99,15 +89,13 @@ template <bool propto = false, detail::Count N, detail::AnyArg Theta>
   requires detail::AnyNested<Theta>
 detail::nested_t<Theta> bernoulli_lpmf(const N& n, const Theta& theta) {
   using R = detail::nested_t<Theta>;
-  if (bernoulli_lpmf<false>(detail::values(n), detail::values(theta)) == detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, theta);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const auto& q = detail::at(theta, i);
-    lp += detail::at(n, i) == 1.0 ? ad::log(q) : ad::log1m(q);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return bernoulli_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& q = detail::at(theta, i);
+        lp += detail::at(n, i) == 1.0 ? ad::log(q) : ad::log1m(q);
+      },
+      n, theta);
 }
 
 /// bernoulli_logit_lpmf for nested log odds.
@@ -115,16 +103,14 @@ template <bool propto = false, detail::Count N, detail::AnyArg Alpha>
   requires detail::AnyNested<Alpha>
 detail::nested_t<Alpha> bernoulli_logit_lpmf(const N& n, const Alpha& alpha) {
   using R = detail::nested_t<Alpha>;
-  if (bernoulli_logit_lpmf<false>(detail::values(n), detail::values(alpha)) == detail::kNestedNegInf)
-    return R(detail::kNestedNegInf);
-  const std::size_t size = detail::any_size(n, alpha);
-  R lp = 0.0;
-  for (std::size_t i = 0; i < size; ++i) {
-    const auto& a = detail::at(alpha, i);
-    // log inv_logit(+-a) = -log1p_exp(-+a).
-    lp -= detail::at(n, i) == 1.0 ? ad::log1p_exp(-a) : ad::log1p_exp(a);
-  }
-  return lp;
+  return detail::nested_sum<R>(
+      0.0, [](const auto&... v) { return bernoulli_logit_lpmf<false>(v...); },
+      [&](R& lp, std::size_t i) {
+        const auto& a = detail::at(alpha, i);
+        // log inv_logit(+-a) = -log1p_exp(-+a).
+        lp -= detail::at(n, i) == 1.0 ? ad::log1p_exp(-a) : ad::log1p_exp(a);
+      },
+      n, alpha);
 }
 
 }  // namespace nutshell::distributions

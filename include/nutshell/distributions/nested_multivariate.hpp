@@ -49,7 +49,8 @@ template <bool propto = false, detail::AnyArg LT, detail::AnyArg Eta>
 detail::nested_t<LT, Eta> lkj_corr_cholesky_lpdf(const LT& L, const Eta& eta) {
   using R = detail::nested_t<LT, Eta>;
   static_assert(detail::nested_compatible<R, LT, Eta>, "nested arguments mix only with data");
-  if (lkj_corr_cholesky_lpdf<false>(detail::values(L), detail::values(eta)) == detail::kNestedNegInf)
+  if (detail::nested_outside_support(
+          [](const auto&... v) { return lkj_corr_cholesky_lpdf<false>(v...); }, L, eta))
     return R(detail::kNestedNegInf);
   const std::size_t d = detail::square_dim("lkj_corr_cholesky_lpdf", std::ranges::size(L));
   const double K = static_cast<double>(d);

@@ -106,15 +106,6 @@ inline void rescale_momentum(Vec& momentum, Vec& scale, const Metric& metric) {
   }
 }
 
-inline absl::Status check_lockstep_inputs(std::size_t chains, std::size_t densities,
-                                          std::size_t keys) {
-  if (chains < 2)
-    return absl::InvalidArgumentError("a cross-chain warmup needs at least 2 chains");
-  if (densities != chains || keys != chains)
-    return absl::InvalidArgumentError(absl::StrCat("cross-chain warmup: ", chains, " states, ",
-                                                   densities, " densities, ", keys, " keys"));
-  return absl::OkStatus();
-}
 }  // namespace detail
 
 /// The share of a many-chain warmup's chains one call runs (a distributed

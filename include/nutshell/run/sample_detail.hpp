@@ -108,7 +108,7 @@ auto sample_from(const checkpoint::ChainCheckpoint<typename adaptation::KernelTy
       shared->shape(1) == capacity && shared->shape(2) == dim) {
     out.in_shared = true;
     out.slot = slot;
-    base = capacity * dim ? &(*shared)(slot, 0, 0) : nullptr;
+    base = capacity * dim != 0 ? &(*shared)(slot, 0, 0) : nullptr;
   } else {
     out.own = Mat::from_shape({capacity, dim});
     base = out.own.data();
