@@ -13,6 +13,7 @@
 #include "nutshell/ad/matrix_view.hpp"
 #include "nutshell/ad/scalar_double.hpp"
 #include "nutshell/ad/scalar_var.hpp"
+#include "nutshell/ad/sum_terms.hpp"
 #include "nutshell/ad/triangular_ops.hpp"
 #include "nutshell/ad/var.hpp"
 #include "nutshell/ad/vector_ops.hpp"

@@ -128,7 +128,7 @@ return_t<Y, Mu, LT> multi_normal_cholesky_data(const char* fn, const Y& y, const
   if constexpr (!propto) {
     double* diag = scratch.data();  // z is no longer needed
     for (std::size_t i = 0; i < d; ++i) diag[i] = l[i * d + i];
-    const Seq<std::span<const double>> ds{diag, d, true};
+    const Seq<std::span<const double>> ds{diag, d};
     lp -= static_cast<double>(m) * sum_log(ds, d);
     lp -= static_cast<double>(m * d) * kLogSqrtTwoPi;
   }

@@ -94,23 +94,60 @@ double to_double(const S& x) {
 }
 
 /// A read-only view of an argument: `val(i)` is element i of a vector or the
-/// scalar itself for any i (broadcasting).
+/// scalar itself for any i (broadcasting). Whether the argument is a vector
+/// is known at compile time, so the densities' loops carry no branch on it.
 template <class A>
 struct Seq {
   using E = element_t<A>;
+  static constexpr bool is_vector = Vector<A>;
   const E* data;
   std::size_t size;
-  bool is_vector;
-  double val(std::size_t i) const { return to_double(data[is_vector ? i : 0]); }
+  // For ad::var elements: the values, read once by `seq` (a vector's gathered
+  // into the arena, contiguous), so a density's passes over them (check,
+  // value and partials) read with unit stride instead of through each
+  // element's node.
+  const double* vals = nullptr;
+  double val(std::size_t i) const {
+    const std::size_t k = is_vector ? i : 0;
+    if constexpr (ad::is_var_v<E>)
+      return vals[k];
+    else
+      return to_double(data[k]);
+  }
   double operator[](std::size_t i) const { return val(i); }
 };
 
+/// The number of elements of an argument (1 for a scalar).
+template <class A>
+std::size_t arg_size(const A& a) {
+  if constexpr (Vector<A>)
+    return std::ranges::size(a);
+  else
+    return 1;
+}
+
+/// The elements of an argument (the scalar itself for a scalar).
+template <class A>
+const element_t<A>* arg_data(const A& a) {
+  if constexpr (Vector<A>)
+    return std::ranges::data(a);
+  else
+    return &a;
+}
+
 template <class A>
 Seq<A> seq(const A& a) {
-  if constexpr (Vector<A>)
-    return {std::ranges::data(a), std::ranges::size(a), true};
-  else
-    return {&a, 1, false};
+  Seq<A> s{arg_data(a), arg_size(a)};
+  if constexpr (ad::is_var_v<element_t<A>>) {
+    if constexpr (Vector<A>) {
+      double* v = ad::arena_alloc<double>(s.size);
+      for (std::size_t i = 0; i < s.size; ++i) v[i] = s.data[i].vi_->val_;
+      s.vals = v;
+    } else {
+      s.vals = &a.vi_->val_;
+    }
+  }
+  return s;
 }
 
 /// The common length of the vector arguments (1 when all are scalars, 0 when
@@ -171,6 +208,7 @@ class Partials {
  public:
   static constexpr std::size_t kArgs = sizeof...(A);
   static constexpr std::array<bool, kArgs> kVar{is_var_arg<A>...};
+  static constexpr std::array<bool, kArgs> kVec{Vector<A>...};
   static constexpr bool kAnyVar = (is_var_arg<A> || ...);
   static constexpr bool kAnyReverse = (is_reverse_arg<A> || ...);
   static_assert(!kAnyReverse || ((is_reverse_arg<A> || !is_var_arg<A>) && ...),
@@ -179,11 +217,8 @@ class Partials {
   explicit Partials(const A&... args) {
     std::size_t k = 0;
     auto visit = [&](auto const& a) {
-      using T = std::remove_cvref_t<decltype(a)>;
-      vec_[k] = Vector<T>;
-      len_[k] = seq(a).size;
       off_[k] = total_;
-      if (kVar[k]) total_ += len_[k];
+      if (kVar[k]) total_ += arg_size(a);
       ++k;
     };
     (visit(args), ...);
@@ -197,7 +232,7 @@ class Partials {
   /// argument is the scalar itself, so its partial sums over the broadcast.
   template <std::size_t K>
   void add(std::size_t i, double v) {
-    if constexpr (kVar[K]) d_[off_[K] + (vec_[K] ? i : 0)] += v;
+    if constexpr (kVar[K]) d_[offset<K>() + (kVec[K] ? i : 0)] += v;
   }
 
   /// True when argument K needs its partials (lets a density skip work).
@@ -218,8 +253,8 @@ class Partials {
       auto append = [&](auto const& a) {
         using T = std::remove_cvref_t<decltype(a)>;
         if constexpr (is_var_arg<T>) {
-          auto s = seq(a);
-          for (std::size_t i = 0; i < s.size; ++i) tangent += d_[pos++] * s.data[i].d_;
+          const auto* data = arg_data(a);
+          for (std::size_t i = 0, m = arg_size(a); i < m; ++i) tangent += d_[pos++] * data[i].d_;
         }
       };
       (append(args), ...);
@@ -231,7 +266,7 @@ class Partials {
         auto first = [&](auto const& a) {
           using T = std::remove_cvref_t<decltype(a)>;
           if constexpr (is_var_arg<T>)
-            if (!only && seq(a).size > 0) only = seq(a).data;
+            if (!only && arg_size(a) > 0) only = arg_data(a);
         };
         (first(args), ...);
         return ad::make_unary(value, *only, d_[0]);
@@ -243,8 +278,8 @@ class Partials {
       auto append = [&](auto const& a) {
         using T = std::remove_cvref_t<decltype(a)>;
         if constexpr (is_var_arg<T>) {
-          auto s = seq(a);
-          for (std::size_t i = 0; i < s.size; ++i) ops[pos++] = s.data[i].vi_;
+          const auto* data = arg_data(a);
+          for (std::size_t i = 0, m = arg_size(a); i < m; ++i) ops[pos++] = data[i].vi_;
         }
       };
       (append(args), ...);
@@ -253,8 +288,22 @@ class Partials {
   }
 
  private:
-  std::array<std::size_t, kArgs> off_{}, len_{};
-  std::array<bool, kArgs> vec_{};
+  // The offset of argument K's partials: 0 at compile time when no earlier
+  // argument is a var (the common case: the first var argument).
+  template <std::size_t K>
+  std::size_t offset() const {
+    constexpr bool earlier = [] {
+      for (std::size_t j = 0; j < K; ++j)
+        if (kVar[j]) return true;
+      return false;
+    }();
+    if constexpr (earlier)
+      return off_[K];
+    else
+      return 0;
+  }
+
+  std::array<std::size_t, kArgs> off_{};
   std::size_t total_ = 0;
   double* d_ = nullptr;
 };

@@ -145,6 +145,26 @@ TYPED_TEST(AdPosteriorTest, HessianVectorProduct) {
               std::string(TypeParam::HandModel::kName).c_str(), worst);
 }
 
+// The value path (T = double, which keeps every density's constants) and the
+// gradient path (T = var, whose densities may drop data-only terms that the
+// model adds back once, specs_simple.hpp) give the same lp__ at every check
+// point: a constant summed at load that went missing or was counted twice
+// shows up here.
+TYPED_TEST(AdPosteriorTest, ValuePathEqualsGradientPath) {
+  auto ad = TypeParam::AdModel::load();
+  ASSERT_TRUE(ad.ok());
+  auto cp = load_check_points(TypeParam::HandModel::kName);
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  for (const CheckPoint& point : cp->points) {
+    Vec grad = Vec::from_shape({ad->dim()});
+    const double with_grad = (*ad)(point.u, grad);
+    const double value = ad::value(ad->model().density(),
+                                   std::span<const double>(point.u.data(), point.u.size()));
+    EXPECT_NEAR(value, with_grad, 1e-12 * std::max(1.0, std::abs(value))) << point.label;
+    EXPECT_NEAR(value, point.lp, 1e-8 * std::max(1.0, std::abs(point.lp))) << point.label;
+  }
+}
+
 TYPED_TEST(AdPosteriorTest, SteadyStateGradientAllocatesNothing) {
   auto ad = TypeParam::AdModel::load();
   ASSERT_TRUE(ad.ok());
@@ -154,6 +174,38 @@ TYPED_TEST(AdPosteriorTest, SteadyStateGradientAllocatesNothing) {
   testing::AllocationScope scope;
   for (int i = 0; i < 20; ++i) (*ad)(u, grad);
   EXPECT_EQ(scope.count(), 0);
+}
+
+}  // namespace
+}  // namespace nutshell::posteriors
+
+namespace nutshell::posteriors {
+namespace {
+
+// The tape nodes one gradient of a written-once model records (the per-node
+// cost is most of a small model's gradient; ad::sum_terms and dropping the
+// data-only terms keep the count down).
+template <class M>
+std::size_t nodes_per_gradient(const M& m, const Vec& u) {
+  ad::TapeScope scope;
+  std::vector<ad::var> x;
+  for (double v : u) x.emplace_back(v);
+  const std::size_t before = ad::tape().size();
+  (void)m.model().density()(std::span<const ad::var>(x.data(), x.size()));
+  return ad::tape().size() - before;
+}
+
+TEST(AdPosteriorNodes, SmallModelsRecordFewNodes) {
+  auto gauss = Gauss100Ad::load();
+  auto funnel = Funnel10Ad::load();
+  auto eight = EightSchoolsNcAd::load();
+  ASSERT_TRUE(gauss.ok() && funnel.ok() && eight.ok());
+  // normal_lpdf, the sum with the constant.
+  EXPECT_EQ(nodes_per_gradient(*gauss, gauss->initial_point(make_key(1))), 2u);
+  // v / 2, exp, two densities, the sum.
+  EXPECT_EQ(nodes_per_gradient(*funnel, funnel->initial_point(make_key(1))), 5u);
+  // log-Jacobian, exp (tau), affine, four densities, the sum, + log-Jacobian.
+  EXPECT_LE(nodes_per_gradient(*eight, eight->initial_point(make_key(1))), 9u);
 }
 
 }  // namespace
