@@ -11,6 +11,7 @@
 //             checks' share).
 //
 //   bazel run //benchmarks:convergence_check_cost -- [--threads=0] [--seed=1]
+//       [--chains=N] [--work=W] [--run=targets|long]   (only those rows)
 //
 // One markdown table on stdout: draws per chain, checks, wall seconds in
 // the checks, in sampling (first_block / next_block: `sample` and `resume`,
@@ -54,10 +55,15 @@ struct StdGaussian {
 int run(int argc, char** argv) {
   std::size_t threads = 0;
   std::uint64_t seed = 1;
+  long only_chains = -1, only_work = -1;
+  std::string only_run;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--threads=", 0) == 0) threads = std::strtoul(a.c_str() + 10, nullptr, 10);
     else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
+    else if (a.rfind("--chains=", 0) == 0) only_chains = std::strtol(a.c_str() + 9, nullptr, 10);
+    else if (a.rfind("--work=", 0) == 0) only_work = std::strtol(a.c_str() + 7, nullptr, 10);
+    else if (a.rfind("--run=", 0) == 0) only_run = a.substr(6);
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 2;
@@ -71,6 +77,10 @@ int run(int argc, char** argv) {
   for (int work : {0, 2000})
   for (std::size_t chains : {4u, 256u}) {
     for (bool long_run : {false, true}) {
+      if ((only_chains >= 0 && static_cast<std::size_t>(only_chains) != chains) ||
+          (only_work >= 0 && only_work != work) ||
+          (!only_run.empty() && only_run != (long_run ? "long" : "targets")))
+        continue;
       ConvergenceOptions conv = defaults;
       if (long_run) {
         conv.min_ess_bulk = 1e12;

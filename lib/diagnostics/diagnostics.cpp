@@ -15,6 +15,7 @@
 #include "nutshell/diagnostics/quantile.hpp"
 #include "nutshell/diagnostics/special_functions.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
+#include "nutshell/diagnostics/unchecked.hpp"
 
 namespace nutshell::diagnostics {
 namespace {
@@ -36,21 +37,15 @@ bool is_constant(const ChainDraws& x) {
   return std::abs(*hi - *lo) < std::numeric_limits<double>::epsilon();
 }
 
-std::vector<double> chain_means(const ChainDraws& x) {
-  std::vector<double> means(x.shape()[0]);
-  for (std::size_t c = 0; c < means.size(); ++c) means[c] = mean(chain(x, c));
-  return means;
-}
-
 // posterior's .rhat: the potential scale reduction of (possibly split,
 // possibly transformed) chains.
 double rhat_of(const ChainDraws& x) {
   if (is_constant(x)) return kNaN;
   const std::size_t m = x.shape()[0];
   const double n = static_cast<double>(x.shape()[1]);
-  std::vector<double> chain_var(m);
-  for (std::size_t c = 0; c < m; ++c) chain_var[c] = variance(chain(x, c));
-  const double var_between = n * variance(chain_means(x));
+  std::vector<double> chain_var(m), means(m);
+  row_moments(x.data(), m, x.shape()[1], means.data(), chain_var.data());
+  const double var_between = n * variance(means);
   const double var_within = mean(chain_var);
   return std::sqrt((var_between / var_within + n - 1) / n);
 }
@@ -70,7 +65,9 @@ class MeanAutocovariance {
  public:
   static constexpr std::size_t kDirectLags = 32;
 
-  explicit MeanAutocovariance(const ChainDraws& x)
+  // `means` and `variances`: mean() and variance() of each chain.
+  MeanAutocovariance(const ChainDraws& x, const std::vector<double>& means,
+                     const std::vector<double>& variances)
       : x_(x), m_(x.shape()[0]), n_(x.shape()[1]), centred_(x.size()), constant_(m_) {
     const double dn = static_cast<double>(n_);
     values_.reserve(kDirectLags + 2);
@@ -79,10 +76,10 @@ class MeanAutocovariance {
       const std::span<const double> v = chain(x, c);
       const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
       constant_[c] = *lo == *hi;
-      const double mu = mean(v);
+      const double mu = means[c];
       double* y = centred_.data() + c * n_;
       for (std::size_t i = 0; i < n_; ++i) y[i] = v[i] - mu;
-      if (!constant_[c]) lag0 += variance(v) * (dn - 1) / dn;
+      if (!constant_[c]) lag0 += variances[c] * (dn - 1) / dn;
     }
     values_.push_back(lag0 / static_cast<double>(m_));
   }
@@ -140,11 +137,14 @@ class MeanAutocovariance {
 double ess_of(const ChainDraws& x) {
   const std::size_t m = x.shape()[0], n = x.shape()[1];
   if (n < 3 || is_constant(x)) return kNaN;
-  MeanAutocovariance acov_mean(x);
+  // Every chain's mean and variance in one interleaved pass (moments.hpp).
+  std::vector<double> means(m), variances(m);
+  row_moments(x.data(), m, n, means.data(), variances.data());
+  MeanAutocovariance acov_mean(x, means, variances);
   const double dn = static_cast<double>(n);
   const double mean_var = acov_mean(0) * dn / (dn - 1);
   double var_plus = mean_var * (dn - 1) / dn;
-  if (m > 1) var_plus += variance(chain_means(x));
+  if (m > 1) var_plus += variance(means);
 
   std::vector<double> rho(n, 0.0);
   auto rho_at = [&](std::size_t t) {
@@ -320,6 +320,9 @@ double mcse_mean_of(const ChainDraws& x) {
   return sd(all_draws(x)) / std::sqrt(ess_of(split_chains(x)));
 }
 }  // namespace
+
+double rhat_unchecked(const ChainDraws& x) { return rhat_of(x); }
+double ess_unchecked(const ChainDraws& x) { return ess_of(x); }
 
 absl::StatusOr<double> rhat(const ChainDraws& x) { return on_chains(x, rhat_rank); }
 absl::StatusOr<PerDimension> rhat(const Draws& x) { return per_dimension(x, rhat_rank); }

@@ -55,4 +55,12 @@ double median(std::span<const double> x) {
   return static_cast<double>((static_cast<long double>(lower) + upper) / 2);
 }
 
+double median_sorted(std::span<const double> sorted) {
+  const std::size_t n = sorted.size();
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::size_t half = (n + 1) / 2 - 1;
+  if (n % 2 == 1) return sorted[half];
+  return static_cast<double>((static_cast<long double>(sorted[half]) + sorted[half + 1]) / 2);
+}
+
 }  // namespace nutshell::diagnostics

@@ -28,15 +28,52 @@ xt::xtensor<double, 2> split_chains(const xt::xtensor<double, 2>& x) {
 
 namespace {
 
-// Positions of `v` (no NaN) in ascending order, by a stable LSD radix sort
-// on order-preserving integer keys. Comparison sorts spend most of their
-// time on branch mispredictions here; ranking is the main cost of rank
-// normalisation, which every R-hat and bulk ESS does twice or once.
+// Phi^-1((r - 3/8) / (s + 1/4)) for the integer ranks r = 1..s, computed
+// once per s and thread: the untied draws of every quantity with s draws
+// (every dimension, bulk and folded, in a convergence check) take their
+// values from the same table, and the normal quantile is a large share of
+// rank normalisation. Same expression as the direct one, so the same bits.
+// Not kept past kMaxTable draws (memory).
+constexpr std::size_t kMaxTable = std::size_t{1} << 20;
+
+const std::vector<double>& normal_scores(std::size_t s) {
+  thread_local std::vector<double> table;
+  thread_local std::size_t table_s = 0;
+  if (table_s != s) {
+    table.resize(s);
+    for (std::size_t r = 1; r <= s; ++r) table[r - 1] = rank_normal_score(r, s);
+    table_s = s;
+  }
+  return table;
+}
+
+}  // namespace
+
+double rank_normal_score(std::size_t r, std::size_t s) {
+  constexpr double c = 3.0 / 8.0;
+  const double denominator = static_cast<double>(s) - 2 * c + 1;
+  return normal_quantile((static_cast<double>(r) - c) / denominator);
+}
+
+// A stable LSD radix sort on order-preserving integer keys for large n:
+// comparison sorts spend most of their time on branch mispredictions
+// there. Below kSmallSort draws a comparison sort is cheaper, since the
+// radix sort pays for its 6 x 2048-bucket prefix sums whatever n.
 std::vector<std::size_t> argsort(std::span<const double> v) {
+  constexpr std::size_t kSmallSort = 256;
+  const std::size_t n = v.size();
+  if (n <= kSmallSort) {
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    // Ties in position order (stable), -0.0 tying with +0.0 as below.
+    std::sort(order.begin(), order.end(), [&v](std::size_t a, std::size_t b) {
+      return v[a] < v[b] || (v[a] == v[b] && a < b);
+    });
+    return order;
+  }
   constexpr int kDigitBits = 11;
   constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
   constexpr int kPasses = (64 + kDigitBits - 1) / kDigitBits;
-  const std::size_t n = v.size();
   std::vector<std::uint64_t> keys(n), keys_next(n);
   std::vector<std::size_t> order(n), order_next(n);
   std::vector<std::size_t> counts(kPasses * kBuckets, 0);
@@ -54,7 +91,7 @@ std::vector<std::size_t> argsort(std::span<const double> v) {
     std::size_t* count = counts.data() + p * kBuckets;
     const int shift = p * kDigitBits;
     // A digit shared by every key leaves the order unchanged.
-    if (n == 0 || count[(keys[0] >> shift) & (kBuckets - 1)] == n) continue;
+    if (count[(keys[0] >> shift) & (kBuckets - 1)] == n) continue;
     std::size_t offset = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
       const std::size_t c = count[b];
@@ -72,48 +109,35 @@ std::vector<std::size_t> argsort(std::span<const double> v) {
   return order;
 }
 
-// Phi^-1((r - 3/8) / (s + 1/4)) for the integer ranks r = 1..s, computed
-// once per s and thread: the untied draws of every quantity with s draws
-// (every dimension, bulk and folded, in a convergence check) take their
-// values from the same table, and the normal quantile is a large share of
-// rank normalisation. Same expression as the direct one, so the same bits.
-// Not kept past kMaxTable draws (memory).
-constexpr std::size_t kMaxTable = std::size_t{1} << 20;
-
-const std::vector<double>& normal_scores(std::size_t s, double c, double denominator) {
-  thread_local std::vector<double> table;
-  thread_local std::size_t table_s = 0;
-  if (table_s != s) {
-    table.resize(s);
-    for (std::size_t r = 1; r <= s; ++r)
-      table[r - 1] = normal_quantile((static_cast<double>(r) - c) / denominator);
-    table_s = s;
+void z_scale_sorted(std::span<const double> sorted, std::span<const std::size_t> dest,
+                    double* out, std::span<const double> scores_of_ranks) {
+  const std::size_t s = sorted.size();
+  constexpr double c = 3.0 / 8.0;
+  const double denominator = static_cast<double>(s) - 2 * c + 1;
+  const double* scores = scores_of_ranks.size() == s ? scores_of_ranks.data()
+                         : s <= kMaxTable            ? normal_scores(s).data()
+                                                     : nullptr;
+  for (std::size_t i = 0; i < s;) {
+    std::size_t j = i + 1;
+    while (j < s && sorted[j] == sorted[i]) ++j;
+    // Tied draws share the average of ranks i + 1 .. j (exactly i + 1
+    // when untied, the table's rank).
+    const double value = scores && j == i + 1
+                             ? scores[i]
+                             : normal_quantile((0.5 * static_cast<double>(i + 1 + j) - c) / denominator);
+    for (std::size_t k = i; k < j; ++k) out[dest[k]] = value;
+    i = j;
   }
-  return table;
 }
-
-}  // namespace
 
 xt::xtensor<double, 2> z_scale(const xt::xtensor<double, 2>& x) {
   const std::size_t s = x.size();
   const double* v = x.data();
   const std::vector<std::size_t> order = argsort({v, s});
+  std::vector<double> sorted(s);
+  for (std::size_t i = 0; i < s; ++i) sorted[i] = v[order[i]];
   xt::xtensor<double, 2> z(x.shape());
-  constexpr double c = 3.0 / 8.0;
-  const double denominator = static_cast<double>(s) - 2 * c + 1;
-  const std::vector<double>* scores = s <= kMaxTable ? &normal_scores(s, c, denominator) : nullptr;
-  for (std::size_t i = 0; i < s;) {
-    std::size_t j = i + 1;
-    while (j < s && v[order[j]] == v[order[i]]) ++j;
-    // Tied draws share the average of ranks i + 1 .. j (exactly i + 1
-    // when untied, the table's rank).
-    const double rank = 0.5 * static_cast<double>(i + 1 + j);
-    const double value = scores && j == i + 1
-                             ? (*scores)[i]
-                             : normal_quantile((rank - c) / denominator);
-    for (std::size_t k = i; k < j; ++k) z.data()[order[k]] = value;
-    i = j;
-  }
+  z_scale_sorted(sorted, order, z.data());
   return z;
 }
 

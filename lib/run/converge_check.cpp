@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "nutshell/diagnostics/transforms.hpp"
+#include "nutshell/run/converge_state.hpp"
 
 namespace nutshell {
 
@@ -46,82 +44,17 @@ std::size_t next_block_size(std::size_t draws_so_far, const ConvergenceOptions& 
   return std::min(block, o.max_draws - draws_so_far);
 }
 
-namespace {
-// Index of the worst entry (largest when `largest`), NaN counting as worst.
-std::size_t worst(const std::vector<double>& v, bool largest, double& value) {
-  std::size_t at = 0;
-  value = v[0];
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const double x = v[i];
-    if (std::isnan(x)) {
-      value = x;
-      return i;
-    }
-    if (largest ? x > value : x < value) value = x, at = i;
-  }
-  return at;
-}
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// posterior's rhat, ess_bulk and ess_tail of one quantity [chain, draw],
-// composed from the public diagnostics exactly as diagnostics.cpp composes
-// them (rhat = max of bulk and folded R-hat of split, rank-normalised
-// chains; ess_bulk = ESS of the same split, rank-normalised chains; ess_tail
-// = the smaller ESS of the 5% and 95% quantiles), so the values are the
-// same to the bit, but the split, rank-normalised chains, the costliest
-// part, are computed once for R-hat and bulk ESS instead of twice.
-struct Three {
-  double rhat = kNaN, bulk = kNaN, tail = kNaN;
-};
-Three three(const diagnostics::ChainDraws& x) {
-  Three t;
-  const diagnostics::ChainDraws z = diagnostics::z_scale(diagnostics::split_chains(x));
-  const auto bulk_rhat = diagnostics::rhat_basic(z, /*split=*/false);
-  const auto tail_rhat = diagnostics::rhat_basic(
-      diagnostics::z_scale(diagnostics::split_chains(diagnostics::fold_draws(x))), false);
-  if (bulk_rhat.ok() && tail_rhat.ok() && !std::isnan(*bulk_rhat) && !std::isnan(*tail_rhat))
-    t.rhat = std::max(*bulk_rhat, *tail_rhat);
-  if (auto b = diagnostics::ess_basic(z, /*split=*/false); b.ok()) t.bulk = *b;
-  const auto q05 = diagnostics::ess_quantile(x, 0.05);
-  const auto q95 = diagnostics::ess_quantile(x, 0.95);
-  if (q05.ok() && q95.ok() && !std::isnan(*q05) && !std::isnan(*q95))
-    t.tail = std::min(*q05, *q95);
-  return t;
-}
-}  // namespace
-
 absl::StatusOr<ConvergenceVerdict> check_convergence(const diagnostics::Draws& draws,
                                                      const ConvergenceOptions& options,
                                                      std::size_t num_threads) {
   if (auto s = validate(options); !s.ok()) return s;
   if (auto s = diagnostics::validate_draws(draws); !s.ok()) return s;
-  const std::size_t m = draws.shape(0), n = draws.shape(1), d = draws.shape(2);
-  std::vector<double> rhat(d), bulk(d), tail(d);
-  // Dimensions are independent: each thread takes every t-th one, so the
-  // values (and the verdict) do not depend on the thread count.
-  const std::size_t t = std::max<std::size_t>(1, std::min(num_threads, d));
-  auto work = [&](std::size_t first) {
-    diagnostics::ChainDraws slice = diagnostics::ChainDraws::from_shape({m, n});
-    for (std::size_t k = first; k < d; k += t) {
-      for (std::size_t i = 0; i < m * n; ++i) slice.data()[i] = draws.data()[i * d + k];
-      const Three v = three(slice);
-      rhat[k] = v.rhat, bulk[k] = v.bulk, tail[k] = v.tail;
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < t; ++i) threads.emplace_back(work, i);
-  work(0);
-  for (auto& th : threads) th.join();
-  ConvergenceVerdict v;
-  v.num_chains = m;
-  v.num_draws = n;
-  v.worst_rhat_index = worst(rhat, true, v.max_rhat);
-  v.worst_ess_bulk_index = worst(bulk, false, v.min_ess_bulk);
-  v.worst_ess_tail_index = worst(tail, false, v.min_ess_tail);
-  v.converged = v.max_rhat < options.max_rhat && v.min_ess_bulk >= options.min_ess_bulk &&
-                v.min_ess_tail >= options.min_ess_tail;
-  return v;
+  // One implementation of the check: the incremental one, fed one block.
+  std::vector<std::size_t> chains(draws.shape(0));
+  for (std::size_t c = 0; c < chains.size(); ++c) chains[c] = c;
+  ConvergenceChecker checker;
+  if (auto s = checker.add(draws, chains, num_threads); !s.ok()) return s;
+  return checker.check(options, num_threads);
 }
 
 std::string format_verdict(const ConvergenceVerdict& v, const ConvergenceOptions& o) {

@@ -2,6 +2,7 @@
 // built on them reproduce R's `posterior` package to the last few ulps.
 #pragma once
 
+#include <cstddef>
 #include <span>
 
 namespace nutshell::diagnostics {
@@ -14,6 +15,13 @@ double mean(std::span<const double> x);
 /// The unbiased sample variance (denominator n - 1) as R's `var`.
 /// NaN for fewer than two values.
 double variance(std::span<const double> x);
+
+/// mean() and variance() of each row of the row-major [rows, n] array `x`,
+/// bit for bit: each row's sums run in the same order, but four rows at a
+/// time, so that their additions overlap (one row's sum is a chain of
+/// dependent additions, bound by their latency). `variances` may be null.
+void row_moments(const double* x, std::size_t rows, std::size_t n, double* means,
+                 double* variances);
 
 /// The sample standard deviation sqrt(variance(x)), as R's `sd`.
 double sd(std::span<const double> x);

@@ -59,6 +59,68 @@ T join_draws(const T& a, const std::vector<std::size_t>& a_rows, const T& b) {
   return out;
 }
 
+/// [row, draw, ...] arrays `parts`, one per block, joined along the draw
+/// axis with output row r taken from row rows[p][r] of parts[p] (all
+/// blocks' other axes are equal). Each draw is copied once.
+template <class T>
+T join_all_draws(const std::vector<T>& parts, const std::vector<std::vector<std::size_t>>& rows) {
+  auto shape = parts.back().shape();
+  std::size_t width = 1, total = 0;
+  for (std::size_t k = 2; k < shape.size(); ++k) width *= shape[k];
+  for (const T& part : parts) total += part.shape(1);
+  const std::size_t num_rows = rows.back().size();
+  shape[0] = num_rows;
+  shape[1] = total;
+  T out = T::from_shape(shape);
+  std::size_t offset = 0;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const std::size_t n = parts[p].shape(1);
+    for (std::size_t r = 0; r < num_rows; ++r) {
+      const double* src = parts[p].data() + rows[p][r] * n * width;
+      std::copy(src, src + n * width, out.data() + (r * total + offset) * width);
+    }
+    offset += n;
+  }
+  return out;
+}
+
+/// The per-draw arrays of a run's blocks (positions, log density, derived
+/// quantities, sample statistics) with each block's chains, kept aside and
+/// joined once when the run ends: joining them at every block copied all
+/// draws so far each time, about as costly as a check on a cheap density.
+struct BlockArrays {
+  std::vector<diagnostics::Draws> positions, derived, stats;
+  std::vector<diagnostics::ChainDraws> logdensity;
+  std::vector<std::vector<std::size_t>> chains;
+
+  /// Moves d's per-draw arrays here (d keeps everything else).
+  template <class D>
+  void take(D& d) {
+    positions.push_back(std::move(d.positions));
+    logdensity.push_back(std::move(d.logdensity));
+    derived.push_back(std::move(d.derived));
+    stats.push_back(std::move(d.sample_stats.values));
+    chains.push_back(d.chains);
+  }
+  /// Puts the joined arrays of every block taken, for d's chains, into d.
+  template <class D>
+  absl::Status restore(D& d) {
+    if (positions.empty()) return absl::OkStatus();
+    std::vector<std::vector<std::size_t>> rows;
+    for (const auto& c : chains) {
+      auto r = match_rows(c, d.chains);
+      if (!r.ok()) return r.status();
+      rows.push_back(*std::move(r));
+    }
+    d.positions = join_all_draws(positions, rows);
+    d.logdensity = join_all_draws(logdensity, rows);
+    d.derived = join_all_draws(derived, rows);
+    d.sample_stats.values = join_all_draws(stats, rows);
+    *this = BlockArrays{};
+    return absl::OkStatus();
+  }
+};
+
 /// One chain's accounting after two blocks: warmup from the first,
 /// sampling counts and times summed, the tuned parameters of the last.
 inline ChainAccounting join_accounting(const ChainAccounting& a, ChainAccounting b) {
@@ -82,8 +144,11 @@ inline ChainAccounting join_accounting(const ChainAccounting& a, ChainAccounting
 /// missing from the block (they failed in it) leave the result; their
 /// status is kept in chain_status and status. The summary and warnings are
 /// left for finish_run (one computation at the end, not one per block).
+/// With `arrays`, the block's per-draw arrays go there (acc's must have
+/// gone there too) to be joined by arrays->restore at the end.
 template <class State, class Params, class Info>
-absl::Status append_block(Draws<State, Params, Info>& acc, Draws<State, Params, Info>&& block) {
+absl::Status append_block(Draws<State, Params, Info>& acc, Draws<State, Params, Info>&& block,
+                          BlockArrays* arrays = nullptr) {
   auto rows = match_rows(acc.chains, block.chains);
   if (!rows.ok()) return rows.status();
   // block.chain_status is per checkpoint, i.e. per row of acc.
@@ -95,10 +160,15 @@ absl::Status append_block(Draws<State, Params, Info>& acc, Draws<State, Params, 
     acc.status = acc.status.ok() ? block.status
                                  : absl::Status(acc.status.code(), absl::StrCat(acc.status.message(),
                                                                                 "; ", block.status.message()));
-  acc.positions = join_draws(acc.positions, *rows, block.positions);
-  acc.logdensity = join_draws(acc.logdensity, *rows, block.logdensity);
-  acc.derived = join_draws(acc.derived, *rows, block.derived);
-  acc.sample_stats.values = join_draws(acc.sample_stats.values, *rows, block.sample_stats.values);
+  if (arrays) {
+    arrays->take(block);
+  } else {
+    acc.positions = join_draws(acc.positions, *rows, block.positions);
+    acc.logdensity = join_draws(acc.logdensity, *rows, block.logdensity);
+    acc.derived = join_draws(acc.derived, *rows, block.derived);
+    acc.sample_stats.values =
+        join_draws(acc.sample_stats.values, *rows, block.sample_stats.values);
+  }
   std::vector<std::vector<Info>> infos(block.chains.size());
   std::vector<ChainAccounting> accounting(block.chains.size());
   for (std::size_t r = 0; r < block.chains.size(); ++r) {

@@ -19,6 +19,9 @@
 //   absl::StatusOr<Result> next_block(const Result& previous, std::size_t num_samples);
 //     The next num_samples transitions of the same chains: `resume` from
 //     previous.checkpoints (bitwise an unbroken run).
+//     `previous` is the run so far with its per-draw arrays (positions,
+//     log density, ...) kept aside until the run ends: read only its
+//     checkpoints, chains and per-chain fields.
 //
 //   absl::StatusOr<BlockPositions> gather(BlockPositions local);
 //     Every chain's positions of this block, from every process, rows in
@@ -33,8 +36,9 @@
 // chain_status), and gather is collective.
 //
 // The loop calls first_block once, then next_block with the last block,
-// and after each block gather, then check_convergence on all gathered
-// draws so far: every process holds the same draws, so it computes the same
+// and after each block gather, then the check of all gathered draws so far
+// (ConvergenceChecker, bitwise check_convergence of the joined draws):
+// every process holds the same draws, so it computes the same
 // verdict and stops at the same block, whatever the number of processes
 // and threads. It returns this process's chains joined over all blocks
 // (equal to a plain `sample` of the same length) with the verdicts.
@@ -53,6 +57,7 @@
 #include "nutshell/run/accounting.hpp"
 #include "nutshell/run/converge_check.hpp"
 #include "nutshell/run/converge_concat.hpp"
+#include "nutshell/run/converge_state.hpp"
 #include "nutshell/run/pmap.hpp"
 #include "nutshell/run/sample_types.hpp"
 
@@ -112,7 +117,12 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
   if (options.thinning == 0) return absl::InvalidArgumentError("thinning must be >= 1");
   using Clock = PhaseClock;
   ConvergedDraws<typename B::Result> out;
-  BlockPositions all;  // every chain's draws so far, identical on every process
+  // Every chain's draws so far, identical on every process, kept sorted per
+  // parameter so that a check merges the new block instead of re-sorting
+  // (converge_state.hpp).
+  ConvergenceChecker checker;
+  detail::BlockArrays arrays;  // the blocks' per-draw arrays, joined once at the end
+  bool stopped = false;
   std::size_t done = 0;
   bool first = true;
   while (true) {
@@ -130,32 +140,30 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     Clock joining;
     if (first) {
       out.draws = *std::move(r);
-      all = *std::move(g);
+      arrays.take(out.draws);
     } else {
-      if (auto s = detail::append_block(out.draws, *std::move(r)); !s.ok()) return s;
-      auto rows = detail::match_rows(all.chains, g->chains);
-      if (!rows.ok()) return rows.status();
-      all.positions = detail::join_draws(all.positions, *rows, g->positions);
-      all.chains = std::move(g->chains);
-      all.stopped = g->stopped;
+      if (auto s = detail::append_block(out.draws, *std::move(r), &arrays); !s.ok()) return s;
     }
     out.join_seconds += joining.wall_seconds();
     first = false;
-    done = all.positions.shape(1);
+    stopped = g->stopped;
     Clock checking;
-    auto v = check_convergence(all.positions, convergence,
-                               detail::resolve_num_threads(options.num_threads, all.positions.shape(2)));
+    const std::size_t threads =
+        detail::resolve_num_threads(options.num_threads, g->positions.shape(2));
+    if (auto s = checker.add(g->positions, g->chains, threads); !s.ok()) return s;
+    done = checker.num_draws();
+    auto v = checker.check(convergence, threads);
     out.check_seconds += checking.wall_seconds();
     if (!v.ok()) {
       // Only a callback stop can leave too few draws to check.
-      if (!all.stopped) return v.status();
+      if (!stopped) return v.status();
       out.reason = ConvergenceStop::kCallback;
       break;
     }
     out.verdict = *v;
     out.history.push_back(*v);
     if (progress) *progress << format_verdict(*v, convergence) << "\n" << std::flush;
-    if (all.stopped) {
+    if (stopped) {
       out.reason = ConvergenceStop::kCallback;
       break;
     }
@@ -169,6 +177,7 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     }
   }
   Clock finishing;
+  if (auto s = arrays.restore(out.draws); !s.ok()) return s;
   detail::finish_run(out.draws, options);
   out.join_seconds += finishing.wall_seconds();
   return out;

@@ -1,0 +1,73 @@
+// The convergence check of `sample_until_converged`, kept up to date block
+// by block instead of recomputed from all the draws (converge_loop.hpp).
+//
+// Why it is cheaper and still exact: rank-normalised R-hat, bulk ESS and
+// tail ESS (diagnostics.hpp) rank all draws so far of each parameter, and
+// sorting them was the main cost of a check. The checker keeps each
+// parameter's pooled draws sorted, tagged with (chain, draw), and merges
+// each new block into them in O(N) (only the block is sorted). From the
+// sorted draws a check reads the median and the 5% / 95% quantiles
+// directly, ranks the split chains' draws by skipping the middle draw of
+// each odd-length chain (the split moves as chains grow, so split ranks are
+// derived at each check, not kept), and gets the folded draws |x - median|
+// in sorted order by a two-pointer walk outward from the median, so no
+// check sorts anything. The split, rank-normalised chains are then handed
+// to the diagnostics' own R-hat and ESS (unchecked.hpp), so every value is
+// bitwise diagnostics::rhat / ess_bulk / ess_tail of the joined draws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/run/converge_check.hpp"
+
+namespace nutshell {
+
+/// All draws so far of a run's chains, in the form the check needs: a value
+/// type holding, per parameter, the pooled draws sorted. check() after any
+/// sequence of add() gives the verdict of check_convergence on the joined
+/// draws (bit for bit).
+class ConvergenceChecker {
+ public:
+  /// Appends a block [row, draw, dimension] whose rows are the chains
+  /// `chains` (global indices, one per row, increasing). After the first
+  /// block every chain must already be known (InternalError otherwise);
+  /// known chains missing from `chains` (they failed) are dropped with all
+  /// their earlier draws, as the joined draws drop them. InvalidArgument
+  /// for a non-finite draw or a dimension that differs from the first
+  /// block's; the checker is then unchanged. `num_threads` share the
+  /// parameters.
+  absl::Status add(const diagnostics::Draws& block, const std::vector<std::size_t>& chains,
+                   std::size_t num_threads = 1);
+
+  /// check_convergence of the draws added so far (the same errors: no
+  /// chain, fewer than diagnostics::kMinDraws draws per chain, invalid
+  /// options); the same verdict for any `num_threads`.
+  absl::StatusOr<ConvergenceVerdict> check(const ConvergenceOptions& options,
+                                           std::size_t num_threads = 1) const;
+
+  /// Draws per chain, chains and parameters added so far.
+  std::size_t num_draws() const { return num_draws_; }
+  std::size_t num_chains() const { return chains_.size(); }
+  std::size_t dimension() const { return sorted_.size(); }
+
+ private:
+  /// One parameter's draws so far, ascending by value, and for each its
+  /// (row << 32 | draw) within the chains so far.
+  struct Sorted {
+    std::vector<double> values;
+    std::vector<std::uint64_t> tags;
+  };
+  absl::Status drop_chains(const std::vector<std::size_t>& chains);
+
+  std::vector<Sorted> sorted_;
+  std::vector<std::size_t> chains_;
+  std::size_t num_draws_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace nutshell

@@ -1,0 +1,281 @@
+#include "nutshell/run/converge_state.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "nutshell/diagnostics/quantile.hpp"
+#include "nutshell/diagnostics/transforms.hpp"
+#include "nutshell/diagnostics/unchecked.hpp"
+
+namespace nutshell {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::uint64_t kDrawMask = 0xffffffffULL;
+constexpr std::size_t kExcluded = std::numeric_limits<std::size_t>::max();
+
+// Runs f(k) for every parameter k, thread i taking k = i, i + t, ...: the
+// parameters are independent, so the results do not depend on t.
+template <class F>
+void for_each_dimension(std::size_t d, std::size_t num_threads, F f) {
+  const std::size_t t = std::max<std::size_t>(1, std::min(num_threads, d));
+  auto work = [&](std::size_t first) {
+    for (std::size_t k = first; k < d; k += t) f(k);
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < t; ++i) threads.emplace_back(work, i);
+  work(0);
+  for (auto& th : threads) th.join();
+}
+
+// Index of the worst entry (largest when `largest`), NaN counting as worst.
+std::size_t worst(const std::vector<double>& v, bool largest, double& value) {
+  std::size_t at = 0;
+  value = v[0];
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double x = v[i];
+    if (std::isnan(x)) {
+      value = x;
+      return i;
+    }
+    if (largest ? x > value : x < value) value = x, at = i;
+  }
+  return at;
+}
+
+// Where draw `tag` of m chains of n draws goes in split_chains' [2m, n/2]
+// layout (first halves, then second halves; the middle draw of an odd n is
+// dropped: kExcluded). Without branches on the half: in sorted order the
+// halves alternate at random, so a branch would be mispredicted half the
+// time.
+struct SplitLayout {
+  std::size_t m, half, second_start;
+  std::size_t operator()(std::uint64_t tag) const {
+    const std::size_t c = static_cast<std::size_t>(tag >> 32);
+    const std::size_t j = static_cast<std::size_t>(tag & kDrawMask);
+    if (j - half < second_start - half) return kExcluded;  // j == half, n odd
+    const std::size_t second = j >= half;
+    return (c + second * m) * half + (j - second * second_start);
+  }
+};
+
+struct Values {
+  double rhat = kNaN, bulk = kNaN, tail = kNaN;
+};
+
+// Per-thread scratch of one check.
+struct Scratch {
+  std::vector<double> values;
+  std::vector<std::size_t> dest;
+  diagnostics::ChainDraws z, z_folded, indicator;
+};
+
+// posterior's rhat, ess_bulk and ess_tail of one parameter from its sorted
+// draws, composed as diagnostics.cpp composes them (see the file comment of
+// converge_state.hpp).
+Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>& tags,
+                 const SplitLayout& split, const std::vector<double>& scores, Scratch& s) {
+  const std::size_t n_all = v.size();
+  // Bulk: ranks of the split chains' draws.
+  s.values.clear();
+  s.dest.clear();
+  for (std::size_t i = 0; i < n_all; ++i) {
+    const std::size_t p = split(tags[i]);
+    if (p == kExcluded) continue;
+    s.values.push_back(v[i]);
+    s.dest.push_back(p);
+  }
+  diagnostics::z_scale_sorted(s.values, s.dest, s.z.data(), scores);
+  // Folded: |x - median of all draws|, in ascending order by walking out
+  // from the median (each side is monotone in the rounded difference too).
+  const double med = diagnostics::median_sorted(v);
+  std::size_t left = static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), med) - v.begin());
+  std::size_t right = left;
+  s.values.clear();
+  s.dest.clear();
+  auto emit = [&](std::size_t i, double folded) {
+    const std::size_t p = split(tags[i]);
+    if (p == kExcluded) return;
+    s.values.push_back(folded);
+    s.dest.push_back(p);
+  };
+  // Both sides left: which one is nearer the median is a coin toss, so
+  // select without a branch.
+  while (left > 0 && right < n_all) {
+    const double fl = std::abs(v[left - 1] - med), fr = std::abs(v[right] - med);
+    const bool take_left = fl <= fr;
+    const std::size_t i = take_left ? left - 1 : right;
+    left -= take_left;
+    right += !take_left;
+    emit(i, take_left ? fl : fr);
+  }
+  while (left > 0) --left, emit(left, std::abs(v[left] - med));
+  while (right < n_all) emit(right, std::abs(v[right] - med)), ++right;
+  diagnostics::z_scale_sorted(s.values, s.dest, s.z_folded.data(), scores);
+  Values out;
+  const double bulk_rhat = diagnostics::rhat_unchecked(s.z);
+  const double tail_rhat = diagnostics::rhat_unchecked(s.z_folded);
+  if (!std::isnan(bulk_rhat) && !std::isnan(tail_rhat)) out.rhat = std::max(bulk_rhat, tail_rhat);
+  out.bulk = diagnostics::ess_unchecked(s.z);
+  // Tail: ESS of the split indicators x <= quantile, a prefix of v.
+  if (std::abs(v.back() - v.front()) < std::numeric_limits<double>::epsilon()) return out;
+  double ess[2];
+  const double probs[2] = {0.05, 0.95};
+  for (int q = 0; q < 2; ++q) {
+    const double threshold = diagnostics::quantile_sorted(v, probs[q]);
+    std::fill(s.indicator.begin(), s.indicator.end(), 0.0);
+    for (std::size_t i = 0; i < n_all && v[i] <= threshold; ++i) {
+      const std::size_t p = split(tags[i]);
+      if (p != kExcluded) s.indicator.data()[p] = 1.0;
+    }
+    ess[q] = diagnostics::ess_unchecked(s.indicator);
+  }
+  if (!std::isnan(ess[0]) && !std::isnan(ess[1])) out.tail = std::min(ess[0], ess[1]);
+  return out;
+}
+
+}  // namespace
+
+absl::Status ConvergenceChecker::drop_chains(const std::vector<std::size_t>& chains) {
+  std::unordered_map<std::size_t, std::size_t> row_of;
+  for (std::size_t r = 0; r < chains_.size(); ++r) row_of[chains_[r]] = r;
+  constexpr std::uint64_t kGone = std::numeric_limits<std::uint64_t>::max();
+  std::vector<std::uint64_t> new_row(chains_.size(), kGone);
+  bool identity = chains.size() == chains_.size();
+  for (std::size_t r = 0; r < chains.size(); ++r) {
+    auto it = row_of.find(chains[r]);
+    if (it == row_of.end())
+      return absl::InternalError(
+          absl::StrCat("block has chain ", chains[r], " that no earlier block had"));
+    new_row[it->second] = r;
+    identity = identity && it->second == r;
+  }
+  if (identity) return absl::OkStatus();
+  for (Sorted& s : sorted_) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < s.values.size(); ++i) {
+      const std::uint64_t row = new_row[s.tags[i] >> 32];
+      if (row == kGone) continue;
+      s.values[out] = s.values[i];
+      s.tags[out] = (row << 32) | (s.tags[i] & kDrawMask);
+      ++out;
+    }
+    s.values.resize(out);
+    s.tags.resize(out);
+  }
+  chains_ = chains;
+  return absl::OkStatus();
+}
+
+absl::Status ConvergenceChecker::add(const diagnostics::Draws& block,
+                                     const std::vector<std::size_t>& chains,
+                                     std::size_t num_threads) {
+  const std::size_t m = block.shape(0), b = block.shape(1), d = block.shape(2);
+  if (chains.size() != m)
+    return absl::InvalidArgumentError(
+        absl::StrCat("block has ", m, " rows but ", chains.size(), " chain indices"));
+  if (started_ && d != sorted_.size() && m > 0)
+    return absl::InvalidArgumentError(absl::StrCat("block has ", d, " dimensions, earlier blocks ",
+                                                   sorted_.size()));
+  const double* x = block.data();
+  const auto bad = std::find_if(x, x + block.size(), [](double v) { return !std::isfinite(v); });
+  if (bad != x + block.size())
+    return absl::InvalidArgumentError(
+        absl::StrCat("draw ", bad - x, " (flat index) is not finite: ", *bad));
+  if (num_draws_ + b > kDrawMask || m > kDrawMask)
+    return absl::InvalidArgumentError("too many draws or chains for the convergence check");
+  if (!started_) {
+    sorted_.assign(d, Sorted{});
+    chains_ = chains;
+    started_ = true;
+  } else if (auto s = drop_chains(chains); !s.ok()) {
+    return s;
+  }
+  // Each parameter: sort the block's draws, merge them into the draws so
+  // far (earlier draws first among ties; ties share a rank anyway).
+  const std::size_t first_draw = num_draws_;
+  for_each_dimension(sorted_.size(), num_threads, [&](std::size_t k) {
+    std::vector<double> values(m * b);
+    for (std::size_t i = 0; i < m * b; ++i) values[i] = x[i * d + k];
+    const std::vector<std::size_t> order = diagnostics::argsort(values);
+    Sorted block_sorted;
+    block_sorted.values.resize(order.size());
+    block_sorted.tags.resize(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const std::size_t o = order[i];
+      block_sorted.values[i] = values[o];
+      block_sorted.tags[i] = (static_cast<std::uint64_t>(o / b) << 32) | (first_draw + o % b);
+    }
+    Sorted& s = sorted_[k];
+    if (s.values.empty()) {
+      s = std::move(block_sorted);
+      return;
+    }
+    // Merge without a branch on which side is smaller (a coin toss).
+    const std::size_t na = s.values.size(), nb = order.size();
+    Sorted merged;
+    merged.values.resize(na + nb);
+    merged.tags.resize(na + nb);
+    std::size_t i = 0, j = 0, out = 0;
+    while (i < na && j < nb) {
+      const bool take_new = block_sorted.values[j] < s.values[i];
+      merged.values[out] = take_new ? block_sorted.values[j] : s.values[i];
+      merged.tags[out++] = take_new ? block_sorted.tags[j] : s.tags[i];
+      j += take_new;
+      i += !take_new;
+    }
+    for (; i < na; ++i, ++out) merged.values[out] = s.values[i], merged.tags[out] = s.tags[i];
+    for (; j < nb; ++j, ++out)
+      merged.values[out] = block_sorted.values[j], merged.tags[out] = block_sorted.tags[j];
+    s = std::move(merged);
+  });
+  num_draws_ += b;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOptions& options,
+                                                             std::size_t num_threads) const {
+  if (auto s = validate(options); !s.ok()) return s;
+  const std::size_t m = chains_.size(), n = num_draws_, d = sorted_.size();
+  if (m == 0) return absl::InvalidArgumentError("draws have no chain");
+  if (n < diagnostics::kMinDraws)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "diagnostics need at least ", diagnostics::kMinDraws, " draws per chain, got ", n));
+  if (d == 0) return absl::InvalidArgumentError("draws have no dimension");
+  const SplitLayout split{m, n / 2, n - n / 2};
+  std::vector<double> rhat(d), bulk(d), tail(d);
+  const std::size_t t = std::max<std::size_t>(1, std::min(num_threads, d));
+  std::vector<Scratch> scratch(t);
+  for (Scratch& s : scratch) {
+    s.z = diagnostics::ChainDraws::from_shape({2 * m, split.half});
+    s.z_folded = diagnostics::ChainDraws::from_shape({2 * m, split.half});
+    s.indicator = diagnostics::ChainDraws::from_shape({2 * m, split.half});
+  }
+  // The rank-normal scores of the untied ranks, shared by every parameter
+  // (bulk and folded) and computed once, by all threads.
+  const std::size_t num_split = 2 * m * split.half;
+  std::vector<double> scores(num_split);
+  for_each_dimension(t, t, [&](std::size_t part) {
+    for (std::size_t r = part; r < num_split; r += t)
+      scores[r] = diagnostics::rank_normal_score(r + 1, num_split);
+  });
+  for_each_dimension(d, t, [&](std::size_t k) {
+    const Values v = values_of(sorted_[k].values, sorted_[k].tags, split, scores, scratch[k % t]);
+    rhat[k] = v.rhat, bulk[k] = v.bulk, tail[k] = v.tail;
+  });
+  ConvergenceVerdict v;
+  v.num_chains = m;
+  v.num_draws = n;
+  v.worst_rhat_index = worst(rhat, true, v.max_rhat);
+  v.worst_ess_bulk_index = worst(bulk, false, v.min_ess_bulk);
+  v.worst_ess_tail_index = worst(tail, false, v.min_ess_tail);
+  v.converged = v.max_rhat < options.max_rhat && v.min_ess_bulk >= options.min_ess_bulk &&
+                v.min_ess_tail >= options.min_ess_tail;
+  return v;
+}
+
+}  // namespace nutshell

@@ -1,0 +1,171 @@
+// The incremental convergence check (ConvergenceChecker) against the
+// diagnostics of the joined draws, bit for bit, block by block: odd and
+// even chain lengths (the split drops a different middle draw at each
+// check), ties, signed zeros, constant parameters, chains that drop out.
+#include "nutshell/run/converge_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/diagnostics/transforms.hpp"
+
+namespace nutshell {
+namespace {
+
+bool same(double a, double b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// Draws [m, n, 5]: AR(1) (phi 0.3), a slowly mixing AR(1) with a chain
+// offset, heavy ties (rounded to 0.5, signed zeros), a constant, and one
+// constant within each chain but different across chains.
+diagnostics::Draws make_draws(std::size_t m, std::size_t n, std::uint64_t key) {
+  std::uint64_t s = key * 0x9E3779B97F4A7C15ULL + 1;
+  auto uniform = [&] {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(s >> 11) / 9007199254740992.0 - 0.5;
+  };
+  auto x = diagnostics::Draws::from_shape({m, n, 5});
+  for (std::size_t c = 0; c < m; ++c) {
+    double a = 0.0, b = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      a = 0.3 * a + uniform();
+      b = 0.95 * b + uniform();
+      x(c, i, 0) = a;
+      x(c, i, 1) = b + 0.2 * static_cast<double>(c);
+      const double r = std::round(2 * uniform()) / 2;
+      x(c, i, 2) = r == 0.0 && uniform() < 0 ? -0.0 : r;
+      x(c, i, 3) = 1.5;
+      x(c, i, 4) = static_cast<double>(c);
+    }
+  }
+  return x;
+}
+
+// Rows `rows` and draws [from, to) of x.
+diagnostics::Draws slice(const diagnostics::Draws& x, const std::vector<std::size_t>& rows,
+                         std::size_t from, std::size_t to) {
+  auto out = diagnostics::Draws::from_shape({rows.size(), to - from, x.shape(2)});
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t i = from; i < to; ++i)
+      for (std::size_t k = 0; k < x.shape(2); ++k) out(r, i - from, k) = x(rows[r], i, k);
+  return out;
+}
+
+// Every parameter's values through a checker fed `blocks` (draw counts)
+// one at a time, against the diagnostics of the draws so far.
+void expect_equal_to_diagnostics(const diagnostics::Draws& x, const std::vector<std::size_t>& blocks,
+                                 std::size_t threads) {
+  const std::size_t m = x.shape(0), d = x.shape(2);
+  std::vector<std::size_t> all(m);
+  for (std::size_t c = 0; c < m; ++c) all[c] = c;
+  std::vector<ConvergenceChecker> per_dim(d);
+  ConvergenceChecker joint;
+  std::size_t done = 0;
+  for (std::size_t b : blocks) {
+    const auto block = slice(x, all, done, done + b);
+    ASSERT_TRUE(joint.add(block, all, threads).ok());
+    for (std::size_t k = 0; k < d; ++k) {
+      auto one = diagnostics::Draws::from_shape({m, b, 1});
+      for (std::size_t c = 0; c < m; ++c)
+        for (std::size_t i = 0; i < b; ++i) one(c, i, 0) = block(c, i, k);
+      ASSERT_TRUE(per_dim[k].add(one, all).ok());
+    }
+    done += b;
+    if (done < diagnostics::kMinDraws) continue;
+    const auto so_far = slice(x, all, 0, done);
+    const auto rhat = diagnostics::rhat(so_far);
+    const auto bulk = diagnostics::ess_bulk(so_far);
+    const auto tail = diagnostics::ess_tail(so_far);
+    ASSERT_TRUE(rhat.ok() && bulk.ok() && tail.ok());
+    for (std::size_t k = 0; k < d; ++k) {
+      const auto v = per_dim[k].check({});
+      ASSERT_TRUE(v.ok()) << v.status();
+      EXPECT_TRUE(same(v->max_rhat, (*rhat)(k))) << "n " << done << " dim " << k << ": "
+                                                 << v->max_rhat << " vs " << (*rhat)(k);
+      EXPECT_TRUE(same(v->min_ess_bulk, (*bulk)(k))) << "n " << done << " dim " << k;
+      EXPECT_TRUE(same(v->min_ess_tail, (*tail)(k))) << "n " << done << " dim " << k;
+    }
+    const auto v = joint.check({}, threads);
+    const auto w = check_convergence(so_far, {}, threads);
+    ASSERT_TRUE(v.ok() && w.ok());
+    EXPECT_EQ(v->num_draws, done);
+    EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
+    EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
+    EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));
+    EXPECT_EQ(v->worst_rhat_index, w->worst_rhat_index);
+  }
+}
+
+TEST(ConvergenceChecker, EqualsTheDiagnosticsBlockByBlock) {
+  for (std::uint64_t key : {1u, 2u, 3u, 4u}) {
+    const auto x = make_draws(4, 500, key);
+    // Odd and even totals: 100, 150, 225, 338, 500; then tiny blocks.
+    expect_equal_to_diagnostics(x, {100, 50, 75, 113, 162}, 1 + key % 3);
+    expect_equal_to_diagnostics(x, {4, 1, 2, 3, 7, 1}, 1);
+  }
+}
+
+TEST(ConvergenceChecker, ManyChainsUseTheRadixSort) {
+  // 300 chains x 40 draws: blocks above the comparison-sort cutoff.
+  expect_equal_to_diagnostics(make_draws(300, 40, 7), {10, 15, 15}, 2);
+}
+
+TEST(ConvergenceChecker, DroppedChainsLeaveWithAllTheirDraws) {
+  const auto x = make_draws(4, 300, 9);
+  ConvergenceChecker checker;
+  ASSERT_TRUE(checker.add(slice(x, {0, 1, 2, 3}, 0, 100), {10, 11, 12, 13}).ok());
+  ASSERT_TRUE(checker.add(slice(x, {0, 2, 3}, 100, 151), {10, 12, 13}).ok());
+  ASSERT_TRUE(checker.add(slice(x, {0, 3}, 151, 300), {10, 13}).ok());
+  const auto v = checker.check({});
+  const auto w = check_convergence(slice(x, {0, 3}, 0, 300), {});
+  ASSERT_TRUE(v.ok() && w.ok());
+  EXPECT_EQ(v->num_chains, 2u);
+  EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
+  EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
+  EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));
+}
+
+TEST(ConvergenceChecker, BadBlocksLeaveItUnchanged) {
+  const auto x = make_draws(2, 20, 3);
+  ConvergenceChecker checker;
+  ASSERT_TRUE(checker.add(slice(x, {0, 1}, 0, 10), {0, 1}).ok());
+  auto bad = slice(x, {0, 1}, 10, 20);
+  bad(1, 3, 0) = std::nan("");
+  EXPECT_EQ(checker.add(bad, {0, 1}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checker.add(slice(x, {0, 1}, 10, 20), {0, 7}).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(checker.num_draws(), 10u);
+  EXPECT_EQ(checker.num_chains(), 2u);
+  ConvergenceChecker empty;
+  EXPECT_EQ(empty.check({}).status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(empty.add(slice(x, {0, 1}, 0, 3), {0, 1}).ok());
+  EXPECT_EQ(empty.check({}).status().code(), absl::StatusCode::kInvalidArgument);  // 3 draws
+}
+
+TEST(Argsort, BothPathsSortAscendingWithStableTies) {
+  for (std::size_t n : {1u, 7u, 256u, 257u, 5000u}) {
+    std::vector<double> v(n);
+    std::uint64_t s = n;
+    for (double& x : v) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      const int r = static_cast<int>(s >> 60) - 8;
+      x = r == 0 ? ((s >> 40) & 1 ? -0.0 : 0.0) : r * 0.25;
+    }
+    const auto order = diagnostics::argsort(v);
+    ASSERT_EQ(order.size(), n);
+    for (std::size_t i = 1; i < n; ++i) {
+      ASSERT_LE(v[order[i - 1]], v[order[i]]) << n;
+      if (v[order[i - 1]] == v[order[i]]) {
+        ASSERT_LT(order[i - 1], order[i]) << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nutshell
