@@ -11,8 +11,12 @@
 // the same starts; they are run interleaved (hand, AD, AD, hand, ...) so a
 // change in machine load hits both. ESS/s is the minimum bulk ESS over the
 // coordinates divided by the wall seconds of the whole run (warmup
-// included); the table gives the median over the repetitions of each and
-// the ratio AD / hand of the medians. Issue 10's target: ratio >= 0.5.
+// included); the table gives the median over the repetitions of each, and
+// three ratios AD / hand: the median of the per-seed ratios (min-max), the
+// pooled ratio (summed ESS over summed seconds) and the time ratio (hand s /
+// AD s). Issue 10's target: ratio >= 0.5. `--draws=N` sets warmup and draws
+// per chain (a quarter for the GP), `--per_seed=1` prints each seed on
+// stderr, `--only=a,b` picks posteriors.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

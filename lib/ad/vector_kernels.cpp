@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <xsimd/xsimd.hpp>
 
 namespace nutshell::ad::kernels {
@@ -122,6 +123,38 @@ void exp_quad_lower(const double* x, std::size_t n, double a2, double scale, dou
     }
     row[i] = a2;
   }
+}
+
+namespace {
+// True when pred(batch) holds in every lane of x, kW lanes at a time; the
+// tail (n mod kW) through the scalar predicate.
+template <class P, class S>
+bool all_lanes(const double* x, std::size_t n, P pred, S scalar) {
+  auto ok = pred(Batch(1.0));
+  std::size_t i = 0;
+  for (; i + kW <= n; i += kW) ok = ok & pred(Batch::load_unaligned(x + i));
+  bool r = xsimd::all(ok);
+  for (; i < n; ++i) r &= scalar(x[i]);
+  return r;
+}
+constexpr double kMax = std::numeric_limits<double>::max();
+}  // namespace
+
+bool none_nan(const double* x, std::size_t n) {
+  return all_lanes(
+      x, n, [](const Batch& b) { return b == b; }, [](double v) { return v == v; });
+}
+
+bool all_finite(const double* x, std::size_t n) {
+  return all_lanes(
+      x, n, [](const Batch& b) { return xsimd::abs(b) <= Batch(kMax); },
+      [](double v) { return std::abs(v) <= kMax; });
+}
+
+bool all_positive_finite(const double* x, std::size_t n) {
+  return all_lanes(
+      x, n, [](const Batch& b) { return (b > Batch(0.0)) & (b <= Batch(kMax)); },
+      [](double v) { return (v > 0.0) & (v <= kMax); });
 }
 
 }  // namespace nutshell::ad::kernels

@@ -26,14 +26,18 @@ inline constexpr double kLogSqrtTwoPi = 0.91893853320467274178;  // log(sqrt(2 p
 inline constexpr double kLogPi = 1.14472988584940017414;         // log(pi)
 inline constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// Each check first folds a branch-free test over all elements (which
-// vectorises for data and costs no branch per element), and only when that
-// fails walks the elements again to throw, naming the first bad one: the
-// checks run on every gradient, so their common case must be cheap.
+// Each check first folds a branch-free test over all elements (explicit SIMD,
+// ad/vector_kernels.hpp, when the values are contiguous doubles: data, or a
+// var vector's gathered values), and only when that fails walks the elements
+// again to throw, naming the first bad one: the checks run on every
+// gradient, so their common case must be cheap.
 template <class A>
 [[gnu::always_inline]] inline void check_variate(const char* fn, const Seq<A>& s) {
   bool ok = true;
-  for (std::size_t i = 0; i < s.size; ++i) ok &= !std::isnan(s.val(i));
+  if (const double* c = s.contiguous())
+    ok = ad::kernels::none_nan(c, s.size);
+  else
+    for (std::size_t i = 0; i < s.size; ++i) ok &= !std::isnan(s.val(i));
   if (!ok) [[unlikely]]
     for_each_value(s, [fn](double v) { check_not_nan(fn, "random variable", v); });
 }
@@ -41,16 +45,23 @@ template <class A>
 [[gnu::always_inline]] inline void check_location(const char* fn, const Seq<A>& s,
                                                   const char* name = "location") {
   bool ok = true;
-  for (std::size_t i = 0; i < s.size; ++i) ok &= std::abs(s.val(i)) <= std::numeric_limits<double>::max();
+  if (const double* c = s.contiguous())
+    ok = ad::kernels::all_finite(c, s.size);
+  else
+    for (std::size_t i = 0; i < s.size; ++i) ok &= std::abs(s.val(i)) <= std::numeric_limits<double>::max();
   if (!ok) [[unlikely]]
     for_each_value(s, [fn, name](double v) { check_finite(fn, name, v); });
 }
 template <class A>
 [[gnu::always_inline]] inline void check_scale(const char* fn, const Seq<A>& s, const char* name = "scale") {
   bool ok = true;
-  for (std::size_t i = 0; i < s.size; ++i) {
-    const double v = s.val(i);
-    ok &= (v > 0.0) & (v <= std::numeric_limits<double>::max());
+  if (const double* c = s.contiguous()) {
+    ok = ad::kernels::all_positive_finite(c, s.size);
+  } else {
+    for (std::size_t i = 0; i < s.size; ++i) {
+      const double v = s.val(i);
+      ok &= (v > 0.0) & (v <= std::numeric_limits<double>::max());
+    }
   }
   if (!ok) [[unlikely]]
     for_each_value(s, [fn, name](double v) { check_positive_finite(fn, name, v); });

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstddef>
+#include <cstring>
 #include <numbers>
 #include <ranges>
 #include <span>
@@ -28,6 +29,7 @@
 #include "nutshell/ad/arena.hpp"
 #include "nutshell/ad/dual.hpp"
 #include "nutshell/ad/var.hpp"
+#include "nutshell/ad/vector_kernels.hpp"
 #include "nutshell/distributions/checks.hpp"
 
 namespace nutshell::distributions::detail {
@@ -115,6 +117,18 @@ struct Seq {
       return to_double(data[k]);
   }
   double operator[](std::size_t i) const { return val(i); }
+  /// A vector's values as contiguous doubles (double data, or a var
+  /// vector's gathered values), else nullptr (scalars, ints, duals).
+  const double* contiguous() const {
+    if constexpr (!is_vector)
+      return nullptr;
+    else if constexpr (ad::is_var_v<E>)
+      return vals;
+    else if constexpr (std::is_same_v<E, double>)
+      return data;
+    else
+      return nullptr;
+  }
 };
 
 /// The number of elements of an argument (1 for a scalar).
@@ -278,8 +292,11 @@ class Partials {
       auto append = [&](auto const& a) {
         using T = std::remove_cvref_t<decltype(a)>;
         if constexpr (is_var_arg<T>) {
-          const auto* data = arg_data(a);
-          for (std::size_t i = 0, m = arg_size(a); i < m; ++i) ops[pos++] = data[i].vi_;
+          // A var is its node pointer: the operands are a plain copy.
+          static_assert(sizeof(ad::var) == sizeof(ad::vari*) && std::is_trivially_copyable_v<ad::var>);
+          const std::size_t m = arg_size(a);
+          if (m) std::memcpy(ops + pos, arg_data(a), m * sizeof(ad::vari*));
+          pos += m;
         }
       };
       (append(args), ...);
