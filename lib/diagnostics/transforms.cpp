@@ -55,25 +55,17 @@ double rank_normal_score(std::size_t r, std::size_t s) {
   return normal_quantile((static_cast<double>(r) - c) / denominator);
 }
 
-// A stable LSD radix sort on order-preserving integer keys for large n:
-// comparison sorts spend most of their time on branch mispredictions
-// there. Below kSmallSort draws a comparison sort is cheaper, since the
-// radix sort pays for its 6 x 2048-bucket prefix sums whatever n.
-std::vector<std::size_t> argsort(std::span<const double> v) {
-  constexpr std::size_t kSmallSort = 256;
-  const std::size_t n = v.size();
-  if (n <= kSmallSort) {
-    std::vector<std::size_t> order(n);
-    for (std::size_t i = 0; i < n; ++i) order[i] = i;
-    // Ties in position order (stable), -0.0 tying with +0.0 as below.
-    std::sort(order.begin(), order.end(), [&v](std::size_t a, std::size_t b) {
-      return v[a] < v[b] || (v[a] == v[b] && a < b);
-    });
-    return order;
-  }
-  constexpr int kDigitBits = 11;
+namespace {
+
+// Positions of `v` in ascending order by a stable LSD radix sort on
+// order-preserving integer keys, kDigitBits per pass. Comparison sorts
+// spend most of their time on branch mispredictions here; each pass costs
+// O(n + 2^kDigitBits), so fewer bits per digit suit fewer draws.
+template <int kDigitBits>
+std::vector<std::size_t> radix_argsort(std::span<const double> v) {
   constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
   constexpr int kPasses = (64 + kDigitBits - 1) / kDigitBits;
+  const std::size_t n = v.size();
   std::vector<std::uint64_t> keys(n), keys_next(n);
   std::vector<std::size_t> order(n), order_next(n);
   std::vector<std::size_t> counts(kPasses * kBuckets, 0);
@@ -107,6 +99,27 @@ std::vector<std::size_t> argsort(std::span<const double> v) {
     order.swap(order_next);
   }
   return order;
+}
+
+}  // namespace
+
+// Small n: a comparison sort (the radix sorts' bucket tables cost more than
+// the sort); then 8-bit digits (8 passes over 256 buckets) up to 64k
+// draws, 11-bit digits (6 passes over 2048) beyond.
+std::vector<std::size_t> argsort(std::span<const double> v) {
+  constexpr std::size_t kSmallSort = 64;
+  const std::size_t n = v.size();
+  if (n <= kSmallSort) {
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    // Ties in position order (stable), -0.0 tying with +0.0 as below.
+    std::sort(order.begin(), order.end(), [&v](std::size_t a, std::size_t b) {
+      return v[a] < v[b] || (v[a] == v[b] && a < b);
+    });
+    return order;
+  }
+  if (n < (std::size_t{1} << 16)) return radix_argsort<8>(v);
+  return radix_argsort<11>(v);
 }
 
 void z_scale_sorted(std::span<const double> sorted, std::span<const std::size_t> dest,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <thread>
 #include <unordered_map>
 
@@ -71,6 +72,7 @@ struct Values {
 struct Scratch {
   std::vector<double> values;
   std::vector<std::size_t> dest;
+  std::vector<std::size_t> position;  // split position of each sorted draw
   diagnostics::ChainDraws z, z_folded, indicator;
 };
 
@@ -80,28 +82,33 @@ struct Scratch {
 Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>& tags,
                  const SplitLayout& split, const std::vector<double>& scores, Scratch& s) {
   const std::size_t n_all = v.size();
-  // Bulk: ranks of the split chains' draws.
-  s.values.clear();
-  s.dest.clear();
+  // Bulk: ranks of the split chains' draws. Every draw is written and the
+  // excluded middle draws overwritten by the next (no branch per draw).
+  s.values.resize(n_all + 1);
+  s.dest.resize(n_all + 1);
+  s.position.resize(n_all);
+  std::size_t count = 0;
   for (std::size_t i = 0; i < n_all; ++i) {
     const std::size_t p = split(tags[i]);
-    if (p == kExcluded) continue;
-    s.values.push_back(v[i]);
-    s.dest.push_back(p);
+    s.position[i] = p;
+    s.values[count] = v[i];
+    s.dest[count] = p;
+    count += p != kExcluded;
   }
-  diagnostics::z_scale_sorted(s.values, s.dest, s.z.data(), scores);
+  const std::span<const double> ranked(s.values.data(), count);
+  const std::span<const std::size_t> dest(s.dest.data(), count);
+  diagnostics::z_scale_sorted(ranked, dest, s.z.data(), scores);
   // Folded: |x - median of all draws|, in ascending order by walking out
   // from the median (each side is monotone in the rounded difference too).
   const double med = diagnostics::median_sorted(v);
   std::size_t left = static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), med) - v.begin());
   std::size_t right = left;
-  s.values.clear();
-  s.dest.clear();
+  count = 0;
   auto emit = [&](std::size_t i, double folded) {
-    const std::size_t p = split(tags[i]);
-    if (p == kExcluded) return;
-    s.values.push_back(folded);
-    s.dest.push_back(p);
+    const std::size_t p = s.position[i];
+    s.values[count] = folded;
+    s.dest[count] = p;
+    count += p != kExcluded;
   };
   // Both sides left: which one is nearer the median is a coin toss, so
   // select without a branch.
@@ -115,7 +122,7 @@ Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>&
   }
   while (left > 0) --left, emit(left, std::abs(v[left] - med));
   while (right < n_all) emit(right, std::abs(v[right] - med)), ++right;
-  diagnostics::z_scale_sorted(s.values, s.dest, s.z_folded.data(), scores);
+  diagnostics::z_scale_sorted(ranked, dest, s.z_folded.data(), scores);
   Values out;
   const double bulk_rhat = diagnostics::rhat_unchecked(s.z);
   const double tail_rhat = diagnostics::rhat_unchecked(s.z_folded);
@@ -129,7 +136,7 @@ Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>&
     const double threshold = diagnostics::quantile_sorted(v, probs[q]);
     std::fill(s.indicator.begin(), s.indicator.end(), 0.0);
     for (std::size_t i = 0; i < n_all && v[i] <= threshold; ++i) {
-      const std::size_t p = split(tags[i]);
+      const std::size_t p = s.position[i];
       if (p != kExcluded) s.indicator.data()[p] = 1.0;
     }
     ess[q] = diagnostics::ess_unchecked(s.indicator);

@@ -148,7 +148,7 @@ TEST(ConvergenceChecker, BadBlocksLeaveItUnchanged) {
 }
 
 TEST(Argsort, BothPathsSortAscendingWithStableTies) {
-  for (std::size_t n : {1u, 7u, 256u, 257u, 5000u}) {
+  for (std::size_t n : {1u, 7u, 64u, 65u, 5000u, 70000u}) {
     std::vector<double> v(n);
     std::uint64_t s = n;
     for (double& x : v) {

@@ -4,7 +4,8 @@
 // same draws reaches the same verdict.
 //
 // Why geometric blocks: a check reads every draw so far (R-hat and ESS rank
-// the pooled draws), so checking after every B draws costs O(N^2 / B) over
+// the pooled draws; the loop keeps them sorted, converge_state.hpp, so a
+// check is O(N)), so checking after every B draws costs O(N^2 / B) over
 // a run of N draws, against O(N) sampling. Letting each block add a fixed
 // fraction of the draws so far (block_growth) makes the checks cost a
 // constant times one check of the final draws, i.e. O(N), and the overshoot
@@ -40,9 +41,9 @@ struct ConvergenceOptions {
   /// kept draws per chain (times SampleOptions::thinning transitions). 1 gives constant
   /// blocks. The default 1.5 makes all the checks of a run cost about 3
   /// checks of its final draws (1 / (1 - 1 / growth)) and overshoots the
-  /// first passing block by at most 50%; on a cheap density a check costs
-  /// about as much as sampling its draws, so the checks' share is then well
-  /// above 5% (benchmarks/README.md, "Sampling until converged").
+  /// first passing block by at most 50%. The checks' share of the run
+  /// time is measured in benchmarks/README.md ("Sampling until converged"
+  /// and "Convergence check: incremental").
   double block_growth = 1.5;
   /// The most kept draws per chain; the run stops there, converged or not
   /// (the last block is cut to fit). Must be >= block_size.
