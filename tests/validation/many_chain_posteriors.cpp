@@ -29,8 +29,9 @@ namespace {
 
 std::string g_posterior, g_method = "chees";
 std::uint64_t g_seed = 20261121;
-// Calibration by hand (`--test_arg`s after the key): warmup, draws, chains.
-std::size_t g_warmup = 0, g_samples = 0, g_chains = 0;
+// Calibration by hand (`--test_arg`s after the key): warmup, draws, chains,
+// thinning.
+std::size_t g_warmup = 0, g_samples = 0, g_chains = 0, g_thinning = 0;
 
 // ChEES: 32 chains x (400 lockstep warmup + 1000 draws); MEADS: 32 chains x
 // (1000 + 3000) one-gradient transitions, every 5th kept (GHMC's draws are
@@ -54,6 +55,7 @@ SampleOptions options_for(const std::string& method) {
   if (g_warmup > 0) o.num_warmup = g_warmup;
   if (g_samples > 0) o.num_samples = g_samples;
   if (g_chains > 0) o.num_chains = g_chains;
+  if (g_thinning > 0) o.thinning = g_thinning;
   return o;
 }
 
@@ -155,5 +157,6 @@ int main(int argc, char** argv) {
   if (argc > 4) nutshell::g_warmup = std::stoull(argv[4]);
   if (argc > 5) nutshell::g_samples = std::stoull(argv[5]);
   if (argc > 6) nutshell::g_chains = std::stoull(argv[6]);
+  if (argc > 7) nutshell::g_thinning = std::stoull(argv[7]);
   return RUN_ALL_TESTS();
 }

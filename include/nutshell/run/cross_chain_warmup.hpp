@@ -256,6 +256,7 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   // Each chain's momentum scale so far: ghmc::init drew N(0, I).
   std::vector<Vec> scale(n);
   for (std::size_t c = 0; c < n; ++c) scale[c] = xt::ones<double>({states[c].position.size()});
+  std::vector<std::uint64_t> version(n, 0);  // the shared metric each momentum is drawn under
   for (std::size_t i = 0; i < num_steps; ++i) {
     if (auto s = detail::combine_into(combine, stats, all); !s.ok()) return s;
     a = meads.update(std::move(a), all, fold_in(shuffle_key, i));
@@ -264,7 +265,15 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
       const std::size_t global = ids->chains[c];  // folds are over global indices
       if (meads.moves(a, global)) {
         const ghmc::Params& p = meads.params_of(a, global);
-        detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
+        if (!a.has_low_rank) {
+          detail::rescale_momentum(states[c].momentum, scale[c], p.inverse_mass_matrix);
+        } else if (version[c] != a.metric_version) {
+          // A new shared metric: a full momentum refresh under it (GHMC
+          // with alpha = 1, a valid move), with a key no step uses.
+          p.inverse_mass_matrix.sample_momentum(fold_in(chain_keys[c], num_steps + i),
+                                                states[c].momentum);
+          version[c] = a.metric_version;
+        }
         auto r = kernel.step_into(fold_in(chain_keys[c], i), states[c], densities[c], p, next[c],
                                   infos[c], ws[c]);
         if (!r.ok()) return r;
@@ -290,8 +299,13 @@ absl::StatusOr<CrossChainWarmupResult<ghmc::State, ghmc::Params>> meads_warmup(
   }
   if (auto s = detail::agree(combine, absl::OkStatus()); !s.ok()) return s;
   out.parameters = meads.final(a);
-  for (std::size_t c = 0; c < n; ++c)
-    detail::rescale_momentum(states[c].momentum, scale[c], out.parameters.inverse_mass_matrix);
+  for (std::size_t c = 0; c < n; ++c) {
+    if (!a.has_low_rank)
+      detail::rescale_momentum(states[c].momentum, scale[c], out.parameters.inverse_mass_matrix);
+    else if (version[c] != a.metric_version)
+      out.parameters.inverse_mass_matrix.sample_momentum(fold_in(chain_keys[c], 2 * num_steps),
+                                                          states[c].momentum);
+  }
   out.states = std::move(states);
   return out;
 }
