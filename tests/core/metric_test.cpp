@@ -1,6 +1,7 @@
 #include "nutshell/core/metric.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include <gtest/gtest.h>
 #include <xtensor-blas/xlinalg.hpp>
@@ -47,6 +48,47 @@ TEST(Metric, DenseMomentaHaveCovarianceM) {
   const std::size_t n = 40000;
   Mat mass = xt::linalg::inv(inv);
   expect_covariance_near(momentum_covariance(*m, n), mass, n);
+}
+
+// The draw with velocity (NUTS's start): p is sample_momentum's p up to
+// rounding (dense: L^-T z by a stored L^-1 instead of a solve) and v is
+// M^-1 p, for every kind, at a dimension that exercises the blocked loops.
+TEST(Metric, MomentumWithVelocityMatchesSeparateCalls) {
+  const std::size_t d = 19;
+  Mat a = Mat::from_shape({d, d});
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < d; ++j)
+      a(i, j) = (i == j ? 2.0 + 0.1 * i : 0.0) + 0.3 / (1.0 + std::abs(double(i) - double(j)));
+  Vec diag_entries = xt::diagonal(a);
+  auto dense = Metric::dense(a);
+  auto diag = Metric::diagonal(diag_entries);
+  ASSERT_TRUE(dense.ok() && diag.ok()) << dense.status();
+  for (const Metric* m : {&*dense, &*diag}) {
+    for (std::uint64_t k = 0; k < 20; ++k) {
+      const Key key = fold_in(make_key(5), k);
+      Vec p1 = Vec::from_shape({d}), p2 = Vec::from_shape({d});
+      Vec v = Vec::from_shape({d}), v_ref = Vec::from_shape({d});
+      m->sample_momentum(key, p1);
+      m->sample_momentum(key, p2, v);
+      m->velocity(p2, v_ref);
+      for (std::size_t i = 0; i < d; ++i) {
+        EXPECT_NEAR(p2(i), p1(i), 1e-12 * (1.0 + std::abs(p1(i)))) << i;
+        EXPECT_NEAR(v(i), v_ref(i), 1e-12 * (1.0 + std::abs(v_ref(i)))) << i;
+      }
+    }
+  }
+}
+
+TEST(Metric, IdsChangeWithContentsAndFollowCopies) {
+  auto a = Metric::diagonal(Vec{1.0, 2.0});
+  auto b = Metric::diagonal(Vec{1.0, 2.0});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->id(), 0u);
+  EXPECT_NE(a->id(), b->id());
+  Metric c = *a;
+  EXPECT_EQ(c.id(), a->id());
+  ASSERT_TRUE(c.assign_diagonal(Vec{3.0, 4.0}).ok());
+  EXPECT_NE(c.id(), a->id());
 }
 
 TEST(Metric, VelocityAndKineticEnergy) {

@@ -51,9 +51,15 @@ class ReferenceNuts {
     KeySchedule rng(key);
     const std::size_t n = init.position.size();
     Vec p = xt::zeros<double>({n});
-    metric_.sample_momentum(rng.momentum_key(), p);
+    // As the kernel: non-diagonal metrics take M^-1 p from the draw.
+    Vec v = xt::zeros<double>({n});
+    const bool diagonal = metric_.is_diagonal();
+    if (diagonal)
+      metric_.sample_momentum(rng.momentum_key(), p);
+    else
+      metric_.sample_momentum(rng.momentum_key(), p, v);
     z_ = IntegratorState{init.position, p, init.logdensity, init.logdensity_grad};
-    nuts::detail::start_carrying(metric_, z_, carried_);
+    nuts::detail::start_carrying(metric_, z_, carried_, diagonal ? nullptr : &v);
 
     Point z_fwd = point(z_), z_bck = point(z_), z_sample = point(z_), z_propose = point(z_);
     Vec p_fwd_fwd = z_.momentum;
@@ -154,7 +160,10 @@ class ReferenceNuts {
   static double dot(const Vec& a, const Vec& b) {
     return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
   }
+  // M^-1 p at the initial point: for non-diagonal metrics the one carried
+  // from the draw, as in the kernel.
   Vec dtau_dp(const IntegratorState& z) const {
+    if (!metric_.is_diagonal()) return carried_.velocity;
     Vec v = xt::zeros<double>({z.momentum.size()});
     metric_.velocity(z.momentum, v);
     return v;

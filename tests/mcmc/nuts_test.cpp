@@ -160,6 +160,37 @@ TEST(Nuts, NoAllocationWithDeepTrees) {
   expect_no_allocations(g, Metric::identity(2), 1e-4);
 }
 
+// With a dense metric the workspace keeps M^-1 grad of the returned point
+// for the next transition (Workspace::cached_grad_velocity). A chain with
+// one reused workspace, switching between two metrics, must give the bits of
+// fresh workspaces: a stale product (wrong point or wrong metric) would not.
+TEST(Nuts, DenseVelocityCacheIsInvisible) {
+  auto g = testing::Gaussian::scales_10d();
+  Mat c1 = xt::diag(variances(g)), c2 = c1;
+  for (std::size_t i = 0; i + 1 < 10; ++i) c2(i, i + 1) = c2(i + 1, i) = 0.2 * c1(i, i);
+  auto m1 = Metric::dense(c1), m2 = Metric::dense(c2);
+  ASSERT_TRUE(m1.ok() && m2.ok()) << m2.status();
+  const nuts::Kernel kernel = nuts::build_kernel();
+  auto state = nuts::init(g.mean(), g);
+  ASSERT_TRUE(state.ok());
+  nuts::Workspace ws;
+  nuts::State next;
+  nuts::Info info;
+  int moved = 0;
+  for (std::uint64_t t = 0; t < 60; ++t) {
+    // Runs of steps under one metric, then the other (same ws throughout).
+    const nuts::Params params{0.5, (t / 7) % 2 == 0 ? *m1 : *m2};
+    ASSERT_TRUE(kernel.step_into(make_key(t), *state, g, params, next, info, ws).ok());
+    auto fresh = kernel(make_key(t), *state, g, params);
+    ASSERT_TRUE(fresh.ok());
+    ASSERT_TRUE(xt::all(xt::equal(next.position, fresh->state.position))) << "step " << t;
+    ASSERT_EQ(info.energy, fresh->info.energy) << "step " << t;
+    moved += !xt::all(xt::equal(next.position, state->position));
+    *state = next;
+  }
+  EXPECT_GT(moved, 40);
+}
+
 TEST(Nuts, CopiedSamplerAndReusedWorkspaceStayIndependent) {
   auto g = testing::Gaussian::correlated_2d();
   auto s = nuts::sampler(g, nuts::Params{0.7, Metric::identity(2)});

@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,10 @@ class Metric {
   const Mat& inverse_mass_matrix() const { return dense_; }
   /// Lower Cholesky factor L of M^-1 = L L^T (empty unless dense).
   const Mat& cholesky() const { return chol_; }
+  /// Identifies the contents: every construction and assign_diagonal takes
+  /// a new id and copies keep it, so equal ids mean equal metrics (used to
+  /// reuse M^-1 products across calls; never compared across processes).
+  std::uint64_t id() const { return id_; }
   /// Low-rank kind: the diagonal part sigma^2 (empty otherwise).
   const Vec& low_rank_scale() const { return scale_; }
   /// Low-rank kind: the k x d orthonormal basis U^T (empty otherwise).
@@ -69,6 +74,13 @@ class Metric {
 
   /// Draws p ~ N(0, M) into `p` (sized dim()).
   void sample_momentum(const Key& key, Vec& p) const;
+  /// Draws p ~ N(0, M) into `p` and writes its velocity M^-1 p to `v` (both
+  /// sized dim(), distinct). The same p as sample_momentum(key, p), except
+  /// for a dense metric, where it differs by rounding: from the standard
+  /// normals z, p = L^-T z and M^-1 p = L z are computed together with a
+  /// stored L^-1 in one pass over the two triangles, about the cost of one
+  /// M^-1 product, where a solve for p then velocity(p) costs about three.
+  void sample_momentum(const Key& key, Vec& p, Vec& v) const;
   /// v = M^-1 p, the velocity ("p sharp").
   void velocity(const Vec& p, Vec& v) const;
   /// Kinetic energy 0.5 p^T M^-1 p, given v = M^-1 p already computed.
@@ -100,6 +112,11 @@ class Metric {
   Vec inv_sqrt_diag_;  // 1 / sqrt(M^-1_ii), for momentum draws
   Mat dense_;
   Mat chol_;
+  // Dense: L^-1 (lower, row-major), so that the momentum draw with velocity
+  // is a triangular product, not a triangular solve (OpenBLAS's dtrsv costs
+  // about two dsymv at d = 100).
+  Mat chol_inv_;
+  std::uint64_t id_ = 0;
   // Low rank: sigma^2, sigma, U^T (k x d), W = rows sigma .* u_j, Lambda and
   // the per-column factors of M^-1, of its inverse square root and of its
   // square root (lambda - 1, lambda^-1/2 - 1, lambda^1/2 - 1).

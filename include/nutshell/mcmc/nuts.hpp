@@ -25,7 +25,9 @@
 // the same numbers (tests run a recursive transcription of Stan against this).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -127,11 +129,13 @@ inline absl::Status check_inputs(const Kernel& kernel, const State& state, const
 /// random choices: the kernel's core, exposed so tests can force directions
 /// and momenta. The sample is the initial point if `result.selected_initial`,
 /// else `ws.sample`; `ws.trajectory_rho()` is the summed momentum of the
-/// accepted trajectory.
+/// accepted trajectory. `momentum_velocity`, when given, is M^-1 momentum
+/// (from Metric::sample_momentum(key, p, v)); it is used only by
+/// non-diagonal metrics, which otherwise compute it.
 template <LogDensity F, TreeChoices C>
 absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params& params,
                               const State& state, const Vec& momentum, C& choices, Workspace& ws,
-                              TrajectoryResult& result) {
+                              TrajectoryResult& result, const Vec* momentum_velocity = nullptr) {
   if (auto s = check_inputs(kernel, state, params); !s.ok()) return s;
   const std::size_t dim = state.position.size();
   if (auto s = nutshell::detail::check_dimension("the momentum", momentum.size(), dim); !s.ok())
@@ -151,7 +155,18 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
   } else {
     // Dense or low rank: the integrator carries v = M^-1 p and M^-1 grad
     // from here on (nuts_leapfrog.hpp); the energy uses that v.
-    start_carrying(metric, ws.ends[0], ws.carried[0]);
+    // M^-1 grad at the start is usually the one the previous transition
+    // carried to its returned point (Workspace::cached_grad_velocity).
+    const bool cached = ws.cached_metric_id == metric.id() && metric.id() != 0 &&
+                        std::memcmp(state.logdensity_grad.data(), ws.cached_grad.data(),
+                                    dim * sizeof(double)) == 0;  // bitwise
+    start_carrying(metric, ws.ends[0], ws.carried[0], momentum_velocity,
+                   cached ? &ws.cached_grad_velocity : nullptr);
+    if (!cached) {
+      ops::copy(state.logdensity_grad, ws.cached_grad);
+      ops::copy(ws.carried[0].grad_velocity, ws.cached_grad_velocity);
+      ws.cached_metric_id = metric.id();
+    }
     ops::copy(ws.carried[0].velocity, ws.carried[1].velocity);
     ops::copy(ws.carried[0].grad_velocity, ws.carried[1].grad_velocity);
     const Vec& v0 = ws.carried[0].velocity;
@@ -187,6 +202,12 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
       break;
     }
   }
+  if (!metric.is_diagonal() && !result.selected_initial) {
+    // The returned point's M^-1 grad, for the next transition.
+    std::copy(ws.sample.logdensity_grad, ws.sample.logdensity_grad + dim, ws.cached_grad.begin());
+    std::copy(ws.sample.grad_velocity, ws.sample.grad_velocity + dim,
+              ws.cached_grad_velocity.begin());
+  }
   return absl::OkStatus();
 }
 
@@ -199,10 +220,16 @@ absl::Status Kernel::step_into(const Key& key, const State& state, F& logdensity
   const std::size_t dim = state.position.size();
   ws.resize(dim, max_num_doublings);
   KeySchedule schedule(key);
-  params.inverse_mass_matrix.sample_momentum(schedule.momentum_key(), ws.momentum);
+  const Metric& metric = params.inverse_mass_matrix;
+  // Non-diagonal metrics get M^-1 p with the draw, cheaper than afterwards.
+  const bool with_velocity = !metric.is_diagonal();
+  if (with_velocity)
+    metric.sample_momentum(schedule.momentum_key(), ws.momentum, ws.velocity);
+  else
+    metric.sample_momentum(schedule.momentum_key(), ws.momentum);
   detail::TrajectoryResult r;
-  if (auto s =
-          detail::build_trajectory(*this, logdensity, params, state, ws.momentum, schedule, ws, r);
+  if (auto s = detail::build_trajectory(*this, logdensity, params, state, ws.momentum, schedule,
+                                        ws, r, with_velocity ? &ws.velocity : nullptr);
       !s.ok())
     return s;
   ops::copy(ws.momentum, info.momentum);

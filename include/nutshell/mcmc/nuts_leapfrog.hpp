@@ -39,13 +39,23 @@ struct CarriedVelocity {
   Vec grad_velocity;
 };
 
-/// Starts carrying at `z` (non-diagonal metrics: two products; diagonal: nothing).
-inline void start_carrying(const Metric& metric, const IntegratorState& z, CarriedVelocity& c) {
+/// Starts carrying at `z` (non-diagonal metrics only; diagonal: nothing).
+/// `velocity` and `grad_velocity`, when given, are M^-1 p and M^-1 grad at
+/// `z` already known (from the momentum draw, from the previous
+/// transition); each one not given costs a product.
+inline void start_carrying(const Metric& metric, const IntegratorState& z, CarriedVelocity& c,
+                           const Vec* velocity = nullptr, const Vec* grad_velocity = nullptr) {
   if (metric.is_diagonal()) return;
   ensure_size(c.velocity, z.momentum.size());
   ensure_size(c.grad_velocity, z.momentum.size());
-  metric.velocity(z.momentum, c.velocity);
-  metric.velocity(z.logdensity_grad, c.grad_velocity);
+  if (velocity)
+    ops::copy(*velocity, c.velocity);
+  else
+    metric.velocity(z.momentum, c.velocity);
+  if (grad_velocity)
+    ops::copy(*grad_velocity, c.grad_velocity);
+  else
+    metric.velocity(z.logdensity_grad, c.grad_velocity);
 }
 
 /// The Hamiltonian -logdensity + kinetic, +inf when it or the log density

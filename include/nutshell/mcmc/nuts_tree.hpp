@@ -165,9 +165,13 @@ inline bool merge_subtrees(std::size_t n, double* __restrict rho_near,
          ops::sum_lanes(nf) > 0.0 && ops::sum_lanes(fn) > 0.0 && ops::sum_lanes(ff) > 0.0;
 }
 
-inline void store_proposal(const IntegratorState& z, double energy, Workspace::Proposal& p) {
+/// Copies the point `z` into proposal `p`; `grad_velocity` (M^-1 grad at
+/// `z`, carried for non-diagonal metrics) too when not null.
+inline void store_proposal(const IntegratorState& z, const double* grad_velocity, double energy,
+                           Workspace::Proposal& p) {
   std::copy(z.position.begin(), z.position.end(), p.position);
   std::copy(z.logdensity_grad.begin(), z.logdensity_grad.end(), p.logdensity_grad);
+  if (grad_velocity) std::copy(grad_velocity, grad_velocity + z.position.size(), p.grad_velocity);
   p.logdensity = z.logdensity;
   p.energy = energy;
 }
@@ -217,7 +221,7 @@ class TreeBuilder {
       const double log_w = r_.h0 - h;
       if (even) {
         std::copy(z.momentum.begin(), z.momentum.end(), slot.p_beg);
-        store_proposal(z, h, slot.proposal);
+        store_proposal(z, carried_grad_velocity(side), h, slot.proposal);
         slot.log_weight = log_w;
         if (height == 0) {
           std::copy(z.momentum.begin(), z.momentum.end(), slot.rho);
@@ -230,7 +234,7 @@ class TreeBuilder {
         continue;
       }
       // One merge per trailing one bit of i, as Stan's recursion unwinds.
-      if (!merge_leaf(expansion, i, slot, z, log_w, h)) {
+      if (!merge_leaf(expansion, i, slot, z, carried_grad_velocity(side), log_w, h)) {
         outcome = Subtree::kTurning;
         return absl::OkStatus();
       }
@@ -277,6 +281,12 @@ class TreeBuilder {
   }
 
  private:
+  // M^-1 grad carried at trajectory end `side` (null for diagonal metrics,
+  // whose leaves do not carry it).
+  const double* carried_grad_velocity(int side) const {
+    return metric_.is_diagonal() ? nullptr : ws_.carried[side].grad_velocity.data();
+  }
+
   // One integrator step of `z` (nuts_leapfrog.hpp); `h` is the new
   // Hamiltonian (+inf when not finite) and `v` receives the new velocity.
   absl::Status leapfrog(IntegratorState& z, CarriedVelocity& carried, double eps, double* v,
@@ -292,11 +302,11 @@ class TreeBuilder {
   // Merges the leaf just built (index i, odd; velocity already in
   // left.v_end) into the single leaf `left`.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
-                  double log_w, double h) {
+                  const double* grad_velocity, double log_w, double h) {
     double t = 0.0;
     const double log_sum = log_add_exp(left.log_weight, log_w, t);
     if (choices_.subtree_uniform(expansion, i) < share_of_second(left.log_weight, log_w, t))
-      store_proposal(z, h, left.proposal);
+      store_proposal(z, grad_velocity, h, left.proposal);
     left.log_weight = log_sum;
     return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
                         left.v_end);

@@ -38,6 +38,9 @@ struct Workspace {
   struct Proposal {
     double* position = nullptr;
     double* logdensity_grad = nullptr;
+    /// M^-1 grad at the point (non-diagonal metrics only; else unused), so
+    /// that the next transition starting here need not recompute it.
+    double* grad_velocity = nullptr;
     double logdensity = 0.0;
     double energy = 0.0;
   };
@@ -73,6 +76,13 @@ struct Workspace {
   /// Per end, the velocity and M^-1 grad carried by the integrator for a
   /// non-diagonal metric (see nuts_leapfrog.hpp); sized on first use.
   std::array<detail::CarriedVelocity, 2> carried;
+  /// Non-diagonal metrics: M^-1 grad at the last returned point, with that
+  /// gradient and the metric's id, reused when the next transition starts
+  /// from the same gradient under the same metric (the usual case: a chain
+  /// continues from where it stopped). The product is the same either way,
+  /// so results do not depend on whether the cache hits.
+  Vec cached_grad, cached_grad_velocity;
+  std::uint64_t cached_metric_id = 0;
 
   /// An empty workspace; buffers are sized by the first transition.
   Workspace() = default;
@@ -96,7 +106,7 @@ struct Workspace {
     if (dim == dim_ && depth <= nodes.size()) return;
     dim_ = dim;
     nodes.resize(std::max(depth, nodes.size()));
-    constexpr std::size_t kPerNode = 7, kTop = 7;
+    constexpr std::size_t kPerNode = 8, kTop = 8;
     storage_.assign((kPerNode * nodes.size() + kTop) * dim, 0.0);
     double* next = storage_.data();
     auto take = [&] {
@@ -112,6 +122,7 @@ struct Workspace {
       n.v_end = take();
       n.proposal.position = take();
       n.proposal.logdensity_grad = take();
+      n.proposal.grad_velocity = take();
     }
     for (int s = 0; s < 2; ++s) {
       end_p[s] = take();
@@ -123,9 +134,13 @@ struct Workspace {
     rho = take();
     sample.position = take();
     sample.logdensity_grad = take();
+    sample.grad_velocity = take();
+    cached_metric_id = 0;  // buffers reallocated: nothing cached
     ensure_size(momentum, dim);
     ensure_size(velocity, dim);
     ensure_size(dense_v, dim);
+    ensure_size(cached_grad, dim);
+    ensure_size(cached_grad_velocity, dim);
   }
 
  private:
