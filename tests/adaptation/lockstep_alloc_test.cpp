@@ -4,7 +4,7 @@
 // same in both). Kept apart from many_chain_test (slow to compile) and
 // linked with the counting allocator.
 //
-// ChEES with its low-rank metric re-estimates the metric at the end of
+// ChEES and MEADS with their low-rank metric re-estimate the metric at the end of
 // every low_rank_interval-iteration window, which allocates (LAPACK
 // decompositions): the extra iterations compared here contain no window
 // end, and a second case without the low-rank metric compares lengths
@@ -76,14 +76,13 @@ TEST(LockstepWarmup, CheesLowRankAllocatesOnlyAtWindowEnds) {
   EXPECT_GT(chees_allocations(61, o, 2), b);
 }
 
-long meads_allocations(std::size_t steps, std::size_t threads) {
+long meads_allocations(std::size_t steps, adaptation::MeadsOptions o, std::size_t threads) {
   const Gaussian target = Gaussian::scales_10d();
   std::vector<Gaussian> fs(kChains, target);
   std::vector<ghmc::State> states;
   for (std::size_t c = 0; c < kChains; ++c)
     states.push_back(*ghmc::init(start(c, target.mean().size()), fs[c], split_one(make_key(7), c)));
   const auto k = keys();
-  adaptation::MeadsOptions o;
   o.num_folds = 4;
   testing::AllocationScope scope;
   auto r = meads_warmup(ghmc::build_kernel(), fs, std::move(states), k, make_key(5), o, steps, threads);
@@ -92,13 +91,26 @@ long meads_allocations(std::size_t steps, std::size_t threads) {
   return n;
 }
 
-TEST(LockstepWarmup, MeadsAllocatesNothingPerIteration) {
+TEST(LockstepWarmup, MeadsDiagonalAllocatesNothingPerIteration) {
+  adaptation::MeadsOptions o;
+  o.adapt_low_rank = false;
   for (std::size_t threads : {1, 2}) {
     // Past the first reshuffle (iteration 4), which sizes its scratch once.
-    const long a = meads_allocations(10, threads), b = meads_allocations(70, threads);
+    const long a = meads_allocations(10, o, threads), b = meads_allocations(70, o, threads);
     EXPECT_EQ(a, b) << threads << " threads: " << a << " allocations in 10 iterations, " << b
                     << " in 70";
   }
+}
+
+// MEADS's shared low-rank metric (the default) is re-estimated at the end
+// of every low_rank_interval-iteration window, as ChEES's is.
+TEST(LockstepWarmup, MeadsLowRankAllocatesOnlyAtWindowEnds) {
+  adaptation::MeadsOptions o;
+  o.low_rank_interval = 20;
+  // Windows end at iterations 20 and 40: 41 and 59 iterations see the same two.
+  const long a = meads_allocations(41, o, 2), b = meads_allocations(59, o, 2);
+  EXPECT_EQ(a, b) << a << " allocations in 41 iterations, " << b << " in 59";
+  EXPECT_GT(meads_allocations(61, o, 2), b);
 }
 
 }  // namespace
