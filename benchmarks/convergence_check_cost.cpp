@@ -1,7 +1,9 @@
 // The cost of the convergence checks of `sample_until_converged` against
 // its sampling time, on a cheap density (a 10-D standard Gaussian, NUTS,
-// and the same plus ~2 microseconds of work per gradient),
-// at 4 and at 256 chains, with the default ConvergenceOptions (block size,
+// and the same plus ~2 microseconds of work per gradient) and on two
+// posteriors with hand-written gradients (tests/posteriors:
+// eight_schools_nc, 10-D, target acceptance 0.95; logistic_1000x25,
+// 26-D), at 4 and at 256 chains, with the default ConvergenceOptions (block size,
 // growth) and two kinds of run:
 //   targets   the default targets (R-hat < 1.01, bulk and tail ESS >= 400):
 //             the run stops when they are met;
@@ -11,7 +13,10 @@
 //             checks' share).
 //
 //   bazel run //benchmarks:convergence_check_cost -- [--threads=0] [--seed=1]
-//       [--chains=N] [--work=W] [--run=targets|long]   (only those rows)
+//       [--chains=N] [--density=gaussian|gaussian2000|eight_schools_nc|logistic_1000x25]
+//       [--run=targets|long]   (only those rows; --work=0|2000 is --density=gaussian[2000])
+//
+// Outside `bazel run` set NUTSHELL_POSTERIORS_DIR to tests/posteriors/data.
 //
 // One markdown table on stdout: draws per chain, checks, wall seconds in
 // the checks, in sampling (first_block / next_block: `sample` and `resume`,
@@ -23,6 +28,8 @@
 
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/converge.hpp"
+#include "tests/posteriors/eight_schools_nc.hpp"
+#include "tests/posteriors/logistic_1000x25.hpp"
 
 namespace nutshell {
 namespace {
@@ -55,14 +62,16 @@ struct StdGaussian {
 int run(int argc, char** argv) {
   std::size_t threads = 0;
   std::uint64_t seed = 1;
-  long only_chains = -1, only_work = -1;
-  std::string only_run;
+  long only_chains = -1;
+  std::string only_run, only_density;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--threads=", 0) == 0) threads = std::strtoul(a.c_str() + 10, nullptr, 10);
     else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
     else if (a.rfind("--chains=", 0) == 0) only_chains = std::strtol(a.c_str() + 9, nullptr, 10);
-    else if (a.rfind("--work=", 0) == 0) only_work = std::strtol(a.c_str() + 7, nullptr, 10);
+    else if (a.rfind("--work=", 0) == 0)
+      only_density = std::strtol(a.c_str() + 7, nullptr, 10) ? "gaussian2000" : "gaussian";
+    else if (a.rfind("--density=", 0) == 0) only_density = a.substr(10);
     else if (a.rfind("--run=", 0) == 0) only_run = a.substr(6);
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
@@ -70,15 +79,24 @@ int run(int argc, char** argv) {
     }
   }
   const ConvergenceOptions defaults{};
-  std::printf("block_size %zu, block_growth %g, 10-D standard Gaussian, NUTS, 1000 warmup\n\n",
-              defaults.block_size, defaults.block_growth);
+  auto schools = posteriors::EightSchoolsNc::load();
+  auto logistic = posteriors::Logistic1000x25::load();
+  if (!schools.ok() || !logistic.ok()) {
+    std::fprintf(stderr, "posteriors: %s %s\n", std::string(schools.status().message()).c_str(),
+                 std::string(logistic.status().message()).c_str());
+    return 1;
+  }
+  std::printf("block_size %zu, block_growth %g, NUTS, 1000 warmup\n\n", defaults.block_size,
+              defaults.block_growth);
   std::printf("| density | chains | run | draws/chain | checks | check s | sampling s | join s | "
               "check / sampling |\n|---|---|---|---|---|---|---|---|---|\n");
-  for (int work : {0, 2000})
+  const std::string densities[] = {"gaussian", "gaussian2000", "eight_schools_nc",
+                                   "logistic_1000x25"};
+  for (const std::string& density : densities)
   for (std::size_t chains : {4u, 256u}) {
     for (bool long_run : {false, true}) {
       if ((only_chains >= 0 && static_cast<std::size_t>(only_chains) != chains) ||
-          (only_work >= 0 && only_work != work) ||
+          (!only_density.empty() && only_density != density) ||
           (!only_run.empty() && only_run != (long_run ? "long" : "targets")))
         continue;
       ConvergenceOptions conv = defaults;
@@ -88,18 +106,33 @@ int run(int argc, char** argv) {
       }
       SampleOptions o{.num_chains = chains, .num_warmup = 1000, .num_threads = threads,
                       .progress_bar = false};
-      auto r = sample_until_converged(make_key(seed), nuts::Kernel{}, StdGaussian{10, work},
-                                      InitialPositions::uniform(10), o, conv);
-      if (!r.ok()) {
-        std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
-        return 1;
+      auto report = [&](const auto& r) {
+        if (!r.ok()) {
+          std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
+          return false;
+        }
+        std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% |\n",
+                    density.c_str(), chains, long_run ? "long (max_draws)" : "default targets",
+                    r->draws.num_draws(), r->history.size(), r->check_seconds,
+                    r->sampling_seconds, r->join_seconds,
+                    100.0 * r->check_seconds / r->sampling_seconds);
+        std::fflush(stdout);
+        return true;
+      };
+      bool ok = true;
+      if (density == "gaussian" || density == "gaussian2000") {
+        const int work = density == "gaussian" ? 0 : 2000;
+        ok = report(sample_until_converged(make_key(seed), nuts::Kernel{}, StdGaussian{10, work},
+                                           InitialPositions::uniform(10), o, conv));
+      } else if (density == "eight_schools_nc") {
+        o.target_acceptance_rate = 0.95;
+        ok = report(sample_until_converged(make_key(seed), nuts::Kernel{}, *schools,
+                                           InitialPositions::uniform(schools->dim()), o, conv));
+      } else {
+        ok = report(sample_until_converged(make_key(seed), nuts::Kernel{}, *logistic,
+                                           InitialPositions::uniform(logistic->dim()), o, conv));
       }
-      std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% |\n",
-                  work ? "Gaussian + 2000 flops" : "Gaussian", chains,
-                  long_run ? "long (max_draws)" : "default targets", r->draws.num_draws(),
-                  r->history.size(), r->check_seconds, r->sampling_seconds, r->join_seconds,
-                  100.0 * r->check_seconds / r->sampling_seconds);
-      std::fflush(stdout);
+      if (!ok) return 1;
     }
   }
   return 0;
