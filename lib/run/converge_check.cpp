@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "nutshell/run/converge_state.hpp"
 
 namespace nutshell {
@@ -57,11 +58,24 @@ absl::StatusOr<ConvergenceVerdict> check_convergence(const diagnostics::Draws& d
   return checker.check(options, num_threads);
 }
 
-std::string format_verdict(const ConvergenceVerdict& v, const ConvergenceOptions& o) {
+std::string format_verdict(const ConvergenceVerdict& v, const ConvergenceOptions& o,
+                           const std::vector<std::string>& names) {
+  std::string which;
+  if (v.partial) {
+    const std::size_t k = v.worst_rhat_index;
+    std::vector<std::string> missed;
+    if (!(v.max_rhat < o.max_rhat)) missed.push_back("R-hat");
+    if (!(v.min_ess_bulk >= o.min_ess_bulk)) missed.push_back("ESS bulk");
+    if (!(v.min_ess_tail >= o.min_ess_tail)) missed.push_back("ESS tail");
+    which = absl::StrFormat(
+        "%s misses %s (parameter %d checked) | ",
+        k < names.size() ? names[k] : absl::StrCat("x[", k, "]"), absl::StrJoin(missed, ", "),
+        v.parameters_checked);
+  }
   return absl::StrFormat(
-      "converge: %d draws/chain | R-hat %.3f (< %g) | ESS bulk %.0f (>= %g) | ESS tail %.0f "
+      "converge: %d draws/chain | %sR-hat %.3f (< %g) | ESS bulk %.0f (>= %g) | ESS tail %.0f "
       "(>= %g) | %s",
-      v.num_draws, v.max_rhat, o.max_rhat, v.min_ess_bulk, o.min_ess_bulk, v.min_ess_tail,
+      v.num_draws, which, v.max_rhat, o.max_rhat, v.min_ess_bulk, o.min_ess_bulk, v.min_ess_tail,
       o.min_ess_tail, v.converged ? "converged" : "not yet");
 }
 

@@ -1,6 +1,7 @@
 #include "nutshell/run/converge_state.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -147,7 +148,8 @@ Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>&
 
 }  // namespace
 
-absl::Status ConvergenceChecker::drop_chains(const std::vector<std::size_t>& chains) {
+absl::Status ConvergenceChecker::drop_chains(const std::vector<std::size_t>& chains,
+                                             std::size_t num_threads) {
   std::unordered_map<std::size_t, std::size_t> row_of;
   for (std::size_t r = 0; r < chains_.size(); ++r) row_of[chains_[r]] = r;
   constexpr std::uint64_t kGone = std::numeric_limits<std::uint64_t>::max();
@@ -162,6 +164,11 @@ absl::Status ConvergenceChecker::drop_chains(const std::vector<std::size_t>& cha
     identity = identity && it->second == r;
   }
   if (identity) return absl::OkStatus();
+  // Pending blocks are in the old rows: merge them everywhere first (chains
+  // fail rarely, so this is not worth a per-block row map).
+  for_each_dimension(sorted_.size(), num_threads, [&](std::size_t k) { catch_up(k); });
+  pending_base_ += pending_.size();
+  pending_.clear();
   for (Sorted& s : sorted_) {
     std::size_t out = 0;
     for (std::size_t i = 0; i < s.values.size(); ++i) {
@@ -199,53 +206,74 @@ absl::Status ConvergenceChecker::add(const diagnostics::Draws& block,
     sorted_.assign(d, Sorted{});
     chains_ = chains;
     started_ = true;
-  } else if (auto s = drop_chains(chains); !s.ok()) {
+  } else if (auto s = drop_chains(chains, num_threads); !s.ok()) {
     return s;
   }
-  // Each parameter: sort the block's draws, merge them into the draws so
-  // far (earlier draws first among ties; ties share a rank anyway).
-  const std::size_t first_draw = num_draws_;
-  for_each_dimension(sorted_.size(), num_threads, [&](std::size_t k) {
-    std::vector<double> values(m * b);
-    for (std::size_t i = 0; i < m * b; ++i) values[i] = x[i * d + k];
-    const std::vector<std::size_t> order = diagnostics::argsort(values);
-    Sorted block_sorted;
-    block_sorted.values.resize(order.size());
-    block_sorted.tags.resize(order.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-      const std::size_t o = order[i];
-      block_sorted.values[i] = values[o];
-      block_sorted.tags[i] = (static_cast<std::uint64_t>(o / b) << 32) | (first_draw + o % b);
-    }
-    Sorted& s = sorted_[k];
-    if (s.values.empty()) {
-      s = std::move(block_sorted);
-      return;
-    }
-    // Merge without a branch on which side is smaller (a coin toss).
-    const std::size_t na = s.values.size(), nb = order.size();
-    Sorted merged;
-    merged.values.resize(na + nb);
-    merged.tags.resize(na + nb);
-    std::size_t i = 0, j = 0, out = 0;
-    while (i < na && j < nb) {
-      const bool take_new = block_sorted.values[j] < s.values[i];
-      merged.values[out] = take_new ? block_sorted.values[j] : s.values[i];
-      merged.tags[out++] = take_new ? block_sorted.tags[j] : s.tags[i];
-      j += take_new;
-      i += !take_new;
-    }
-    for (; i < na; ++i, ++out) merged.values[out] = s.values[i], merged.tags[out] = s.tags[i];
-    for (; j < nb; ++j, ++out)
-      merged.values[out] = block_sorted.values[j], merged.tags[out] = block_sorted.tags[j];
-    s = std::move(merged);
-  });
+  // Kept whole until every parameter has merged it (catch_up).
+  pending_.push_back(Pending{block, num_draws_});
   num_draws_ += b;
   return absl::OkStatus();
 }
 
+void ConvergenceChecker::catch_up(std::size_t k) {
+  Sorted& s = sorted_[k];
+  const std::size_t first = s.merged - pending_base_;
+  if (first == pending_.size()) return;
+  // The pending blocks' draws of parameter k, in block then row then draw
+  // order, sorted at once (stable among ties: earlier blocks first, as a
+  // merge block by block leaves them), then merged into the draws so far
+  // (earlier draws first among ties; ties share a rank anyway).
+  std::size_t total = 0;
+  for (std::size_t p = first; p < pending_.size(); ++p) total += pending_[p].block.size();
+  const std::size_t d = sorted_.size();
+  std::vector<double> values(total / d);
+  std::vector<std::uint64_t> tags(values.size());
+  std::size_t at = 0;
+  for (std::size_t p = first; p < pending_.size(); ++p) {
+    const diagnostics::Draws& block = pending_[p].block;
+    const std::size_t rows = block.shape(0), b = block.shape(1);
+    const double* x = block.data();
+    for (std::size_t i = 0; i < rows * b; ++i, ++at) {
+      values[at] = x[i * d + k];
+      tags[at] = (static_cast<std::uint64_t>(i / b) << 32) | (pending_[p].first_draw + i % b);
+    }
+  }
+  const std::vector<std::size_t> order = diagnostics::argsort(values);
+  Sorted block_sorted;
+  block_sorted.values.resize(order.size());
+  block_sorted.tags.resize(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    block_sorted.values[i] = values[order[i]];
+    block_sorted.tags[i] = tags[order[i]];
+  }
+  s.merged = pending_base_ + pending_.size();
+  if (s.values.empty()) {
+    s.values = std::move(block_sorted.values);
+    s.tags = std::move(block_sorted.tags);
+    return;
+  }
+  // Merge without a branch on which side is smaller (a coin toss).
+  const std::size_t na = s.values.size(), nb = order.size();
+  std::vector<double> merged_values(na + nb);
+  std::vector<std::uint64_t> merged_tags(na + nb);
+  std::size_t i = 0, j = 0, out = 0;
+  while (i < na && j < nb) {
+    const bool take_new = block_sorted.values[j] < s.values[i];
+    merged_values[out] = take_new ? block_sorted.values[j] : s.values[i];
+    merged_tags[out++] = take_new ? block_sorted.tags[j] : s.tags[i];
+    j += take_new;
+    i += !take_new;
+  }
+  for (; i < na; ++i, ++out) merged_values[out] = s.values[i], merged_tags[out] = s.tags[i];
+  for (; j < nb; ++j, ++out)
+    merged_values[out] = block_sorted.values[j], merged_tags[out] = block_sorted.tags[j];
+  s.values = std::move(merged_values);
+  s.tags = std::move(merged_tags);
+}
+
 absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOptions& options,
-                                                             std::size_t num_threads) const {
+                                                             std::size_t num_threads,
+                                                             bool stop_at_first_failure) {
   if (auto s = validate(options); !s.ok()) return s;
   const std::size_t m = chains_.size(), n = num_draws_, d = sorted_.size();
   if (m == 0) return absl::InvalidArgumentError("draws have no chain");
@@ -270,13 +298,53 @@ absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOp
     for (std::size_t r = part; r < num_split; r += t)
       scores[r] = diagnostics::rank_normal_score(r + 1, num_split);
   });
-  for_each_dimension(d, t, [&](std::size_t k) {
-    const Values v = values_of(sorted_[k].values, sorted_[k].tags, split, scores, scratch[k % t]);
-    rhat[k] = v.rhat, bulk[k] = v.bulk, tail[k] = v.tail;
+  // Check order: the previous check's first failure, then by index.
+  std::vector<std::size_t> order(d);
+  const std::size_t lead = first_failed_ < d ? first_failed_ : 0;
+  order[0] = lead;
+  for (std::size_t k = 0, p = 1; k < d; ++k)
+    if (k != lead) order[p++] = k;
+  auto passes = [&](std::size_t k) {
+    return rhat[k] < options.max_rhat && bulk[k] >= options.min_ess_bulk &&
+           tail[k] >= options.min_ess_tail;  // false for NaN
+  };
+  // Threads take the next position in `order`; with the early exit none
+  // starts a position past a known failure, so every position before the
+  // first failure is evaluated whatever the number of threads.
+  std::atomic<std::size_t> next{0}, first_failure{d};
+  for_each_dimension(t, t, [&](std::size_t thread) {
+    for (std::size_t p = next++; p < d; p = next++) {
+      if (stop_at_first_failure && p > first_failure.load()) break;
+      const std::size_t k = order[p];
+      catch_up(k);
+      const Values v = values_of(sorted_[k].values, sorted_[k].tags, split, scores,
+                                 scratch[thread]);
+      rhat[k] = v.rhat, bulk[k] = v.bulk, tail[k] = v.tail;
+      if (passes(k)) continue;
+      std::size_t seen = first_failure.load();
+      while (p < seen && !first_failure.compare_exchange_weak(seen, p)) {
+      }
+    }
   });
+  // Blocks every parameter has merged are not needed any more.
+  std::size_t all_merged = sorted_[0].merged;
+  for (const Sorted& s : sorted_) all_merged = std::min(all_merged, s.merged);
+  for (; pending_base_ < all_merged; ++pending_base_) pending_.pop_front();
+
   ConvergenceVerdict v;
   v.num_chains = m;
   v.num_draws = n;
+  v.parameters_checked = d;
+  const std::size_t failed = first_failure.load();
+  if (failed < d) first_failed_ = order[failed];
+  if (stop_at_first_failure && failed < d) {
+    const std::size_t k = order[failed];
+    v.partial = true;
+    v.parameters_checked = failed + 1;
+    v.max_rhat = rhat[k], v.min_ess_bulk = bulk[k], v.min_ess_tail = tail[k];
+    v.worst_rhat_index = v.worst_ess_bulk_index = v.worst_ess_tail_index = k;
+    return v;
+  }
   v.worst_rhat_index = worst(rhat, true, v.max_rhat);
   v.worst_ess_bulk_index = worst(bulk, false, v.min_ess_bulk);
   v.worst_ess_tail_index = worst(tail, false, v.min_ess_tail);

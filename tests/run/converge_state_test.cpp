@@ -1,7 +1,9 @@
 // The incremental convergence check (ConvergenceChecker) against the
 // diagnostics of the joined draws, bit for bit, block by block: odd and
 // even chain lengths (the split drops a different middle draw at each
-// check), ties, signed zeros, constant parameters, chains that drop out.
+// check), ties, signed zeros, constant parameters, chains that drop out;
+// and the early exit, which stops at the first failing parameter and
+// leaves the others' blocks pending until a later check reaches them.
 #include "nutshell/run/converge_state.hpp"
 
 #include <gtest/gtest.h>
@@ -126,6 +128,117 @@ TEST(ConvergenceChecker, DroppedChainsLeaveWithAllTheirDraws) {
   const auto w = check_convergence(slice(x, {0, 3}, 0, 300), {});
   ASSERT_TRUE(v.ok() && w.ok());
   EXPECT_EQ(v->num_chains, 2u);
+  EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
+  EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
+  EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));
+}
+
+// Parameters `dims` of x.
+diagnostics::Draws columns(const diagnostics::Draws& x, const std::vector<std::size_t>& dims) {
+  auto out = diagnostics::Draws::from_shape({x.shape(0), x.shape(1), dims.size()});
+  for (std::size_t c = 0; c < x.shape(0); ++c)
+    for (std::size_t i = 0; i < x.shape(1); ++i)
+      for (std::size_t j = 0; j < dims.size(); ++j) out(c, i, j) = x(c, i, dims[j]);
+  return out;
+}
+
+// A checker fed `blocks` and checked with the early exit after each, with
+// targets that rotate between "all pass", "all fail" and realistic ones,
+// against the diagnostics of the draws so far: the same decision; a
+// partial verdict names the first failing parameter in the order (the
+// previous failure first, then by index) with its values bit for bit; a
+// complete one equals check_convergence. Parameters skipped at some checks
+// merge several pending blocks at a later one. Returns how many partial
+// checks skipped parameters.
+std::size_t expect_early_exit_equal(const diagnostics::Draws& x,
+                                    const std::vector<std::size_t>& blocks, std::size_t threads) {
+  const std::size_t m = x.shape(0), d = x.shape(2);
+  std::vector<std::size_t> all(m);
+  for (std::size_t c = 0; c < m; ++c) all[c] = c;
+  const ConvergenceOptions targets[] = {
+      {.max_rhat = 1e9, .min_ess_bulk = 0, .min_ess_tail = 0},        // pass unless NaN / inf
+      {.max_rhat = 1.01, .min_ess_bulk = 1e300, .min_ess_tail = 0},   // every parameter fails
+      {.max_rhat = 1.05, .min_ess_bulk = 150, .min_ess_tail = 120}};  // some fail
+  ConvergenceChecker checker;
+  std::size_t lead = 0, done = 0, check = 0, skipped = 0;
+  for (std::size_t b : blocks) {
+    EXPECT_TRUE(checker.add(slice(x, all, done, done + b), all, threads).ok());
+    done += b;
+    if (done < diagnostics::kMinDraws) continue;
+    const ConvergenceOptions& o = targets[check++ % 3];
+    const auto so_far = slice(x, all, 0, done);
+    const auto rhat = diagnostics::rhat(so_far);
+    const auto bulk = diagnostics::ess_bulk(so_far);
+    const auto tail = diagnostics::ess_tail(so_far);
+    EXPECT_TRUE(rhat.ok() && bulk.ok() && tail.ok());
+    std::vector<std::size_t> order{lead};
+    for (std::size_t k = 0; k < d; ++k)
+      if (k != lead) order.push_back(k);
+    std::size_t expected = d;  // position of the first failure
+    for (std::size_t p = 0; p < d && expected == d; ++p) {
+      const std::size_t k = order[p];
+      if (!((*rhat)(k) < o.max_rhat && (*bulk)(k) >= o.min_ess_bulk &&
+            (*tail)(k) >= o.min_ess_tail))
+        expected = p;
+    }
+    const auto v = checker.check(o, threads, /*stop_at_first_failure=*/true);
+    const auto full = check_convergence(so_far, o, threads);
+    EXPECT_TRUE(v.ok() && full.ok());
+    EXPECT_EQ(v->converged, full->converged) << "n " << done;
+    EXPECT_EQ(v->partial, expected < d) << "n " << done;
+    if (expected == d) {
+      EXPECT_TRUE(same(v->max_rhat, full->max_rhat) && same(v->min_ess_bulk, full->min_ess_bulk) &&
+                  same(v->min_ess_tail, full->min_ess_tail));
+      EXPECT_EQ(v->parameters_checked, d);
+      continue;
+    }
+    const std::size_t k = order[expected];
+    EXPECT_EQ(v->worst_rhat_index, k) << "n " << done;
+    EXPECT_EQ(v->parameters_checked, expected + 1);
+    EXPECT_TRUE(same(v->max_rhat, (*rhat)(k))) << "n " << done << " dim " << k;
+    EXPECT_TRUE(same(v->min_ess_bulk, (*bulk)(k))) << "n " << done << " dim " << k;
+    EXPECT_TRUE(same(v->min_ess_tail, (*tail)(k))) << "n " << done << " dim " << k;
+    skipped += expected + 1 < d;
+    lead = k;
+  }
+  // The last check complete, every skipped parameter merged at once.
+  const auto v = checker.check({}, threads);
+  const auto w = check_convergence(slice(x, all, 0, done), {}, threads);
+  EXPECT_TRUE(v.ok() && w.ok());
+  EXPECT_FALSE(v->partial);
+  EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
+  EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
+  EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));
+  EXPECT_EQ(v->worst_rhat_index, w->worst_rhat_index);
+  EXPECT_EQ(v->worst_ess_bulk_index, w->worst_ess_bulk_index);
+  EXPECT_EQ(v->worst_ess_tail_index, w->worst_ess_tail_index);
+  return skipped;
+}
+
+TEST(ConvergenceChecker, EarlyExitStopsAtTheFirstFailureWithItsExactValues) {
+  const std::vector<std::size_t> schedule{100, 50, 75, 113, 7, 1, 4, 150};
+  for (std::uint64_t key : {1u, 2u, 3u, 4u}) {
+    const auto x = make_draws(4, 500, key);
+    // The three parameters that can pass, then all five (3 and 4 never do).
+    std::size_t skipped = 0;
+    for (std::size_t threads : {1u, 2u, 3u}) {
+      skipped += expect_early_exit_equal(columns(x, {0, 1, 2}), schedule, threads);
+      skipped += expect_early_exit_equal(x, schedule, threads);
+    }
+    EXPECT_GT(skipped, 0u) << "key " << key;
+  }
+  // Many chains, and a chain that drops out while blocks are pending.
+  EXPECT_GT(expect_early_exit_equal(make_draws(300, 40, 7), {10, 15, 15}, 2), 0u);
+  const auto x = make_draws(4, 300, 9);
+  ConvergenceChecker checker;
+  const ConvergenceOptions impossible{.min_ess_bulk = 1e300};
+  ASSERT_TRUE(checker.add(slice(x, {0, 1, 2, 3}, 0, 100), {10, 11, 12, 13}).ok());
+  ASSERT_TRUE(checker.check(impossible, 1, true).ok());  // merges parameter 0 only
+  ASSERT_TRUE(checker.add(slice(x, {0, 1, 2, 3}, 100, 151), {10, 11, 12, 13}).ok());
+  ASSERT_TRUE(checker.add(slice(x, {0, 3}, 151, 300), {10, 13}).ok());
+  const auto v = checker.check({});
+  const auto w = check_convergence(slice(x, {0, 3}, 0, 300), {});
+  ASSERT_TRUE(v.ok() && w.ok());
   EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
   EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
   EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));

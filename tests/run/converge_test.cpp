@@ -146,6 +146,18 @@ TEST(CheckConvergence, FormatShowsValuesAndTargets) {
             "ESS tail 655 (>= 400) | converged");
 }
 
+TEST(CheckConvergence, FormatNamesThePartialVerdictsFailingParameter) {
+  ConvergenceVerdict v{.num_draws = 200, .num_chains = 4, .max_rhat = 1.02, .min_ess_bulk = 812,
+                       .min_ess_tail = 255, .worst_rhat_index = 1, .worst_ess_bulk_index = 1,
+                       .worst_ess_tail_index = 1, .partial = true, .parameters_checked = 2};
+  EXPECT_EQ(format_verdict(v, ConvergenceOptions{}),
+            "converge: 200 draws/chain | x[1] misses R-hat, ESS tail (parameter 2 checked) | "
+            "R-hat 1.020 (< 1.01) | ESS bulk 812 (>= 400) | ESS tail 255 (>= 400) | not yet");
+  EXPECT_NE(format_verdict(v, ConvergenceOptions{}, {"mu", "tau"})
+                .find("| tau misses R-hat, ESS tail (parameter 2 checked) |"),
+            std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 // Sampling until converged
 
@@ -265,6 +277,29 @@ TEST(SampleUntilConverged, ProgressPrintsOneLinePerCheck) {
                            format_verdict(r->history[1], conv) + "\n");
   EXPECT_GE(r->check_seconds, 0.0);
   EXPECT_GT(r->sampling_seconds, 0.0);
+}
+
+TEST(SampleUntilConverged, EarlyChecksStopAtAFailingParameterTheLastIsComplete) {
+  // 10 parameters, unreachable bulk ESS: every check but the last stops at
+  // its first parameter; the last (max_draws) has the worst of all ten.
+  const ConvergenceOptions conv{.min_ess_bulk = 1e9, .block_size = 40, .max_draws = 130};
+  auto r = sample_until_converged(make_key(6), nuts::Kernel{}, Gaussian::scales_10d(),
+                                  InitialPositions::uniform(10), quick(2), conv);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->history.size(), 4u);
+  for (std::size_t k = 0; k + 1 < r->history.size(); ++k) {
+    EXPECT_TRUE(r->history[k].partial) << k;
+    EXPECT_EQ(r->history[k].parameters_checked, 1u) << k;
+    EXPECT_EQ(r->history[k].worst_ess_bulk_index, 0u) << k;  // the first, then the same again
+  }
+  EXPECT_FALSE(r->verdict.partial);
+  EXPECT_EQ(r->verdict.parameters_checked, 10u);
+  const auto full = check_convergence(r->draws.positions, conv);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(r->verdict.min_ess_bulk, full->min_ess_bulk);
+  EXPECT_EQ(r->verdict.worst_ess_bulk_index, full->worst_ess_bulk_index);
+  EXPECT_EQ(r->verdict.max_rhat, full->max_rhat);
+  EXPECT_EQ(r->verdict.min_ess_tail, full->min_ess_tail);
 }
 
 TEST(SampleUntilConverged, EightSchoolsNcStopsAtTheSameDrawOnAnyThreadCount) {

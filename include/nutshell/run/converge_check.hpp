@@ -75,6 +75,13 @@ struct ConvergenceVerdict {
   std::size_t worst_ess_tail_index = 0;
   /// max_rhat < target, and both ESS >= their targets.
   bool converged = false;
+  /// The check stopped at the first parameter that missed a target (the
+  /// non-final checks of `sample_until_converged`, which only have to say
+  /// "not yet"): the three values and indices above are then that
+  /// parameter's, not the worst over all parameters.
+  bool partial = false;
+  /// Parameters checked up to and including that one (all when complete).
+  std::size_t parameters_checked = 0;
 };
 
 /// The check: max R-hat, min bulk ESS and min tail ESS of `draws` [chain,
@@ -89,8 +96,12 @@ absl::StatusOr<ConvergenceVerdict> check_convergence(const diagnostics::Draws& d
 
 /// One line for the progress display, e.g.
 /// "converge: 400 draws/chain | R-hat 1.004 (< 1.01) | ESS bulk 812 (>= 400) |
-/// ESS tail 655 (>= 400) | converged".
-std::string format_verdict(const ConvergenceVerdict& verdict, const ConvergenceOptions& options);
+/// ESS tail 655 (>= 400) | converged", and for a partial verdict which
+/// parameter missed which target: "converge: 200 draws/chain | x[3] misses
+/// ESS tail (1st parameter checked) | R-hat 1.004 (< 1.01) | ...".
+/// `names` name the parameters (empty: x[0], x[1], ...).
+std::string format_verdict(const ConvergenceVerdict& verdict, const ConvergenceOptions& options,
+                           const std::vector<std::string>& names = {});
 
 /// Why `sample_until_converged` stopped.
 enum class ConvergenceStop {

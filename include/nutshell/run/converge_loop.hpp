@@ -90,9 +90,11 @@ template <class D>
 struct ConvergedDraws {
   /// The run's draws, all blocks joined (this process's chains).
   D draws;
-  /// The last check (the one that stopped the run).
+  /// The last check (the one that stopped the run), always complete: the
+  /// worst values over every parameter.
   ConvergenceVerdict verdict;
-  /// Every check, one per block, in order.
+  /// Every check, one per block, in order; the ones before the last are
+  /// `partial` when they stopped at a parameter that missed a target.
   std::vector<ConvergenceVerdict> history;
   /// Why the run stopped: converged, max_draws reached (verdict.converged
   /// is then false), or a step callback.
@@ -108,7 +110,8 @@ struct ConvergedDraws {
 /// Runs blocks on `backend` until a check passes, max_draws is reached or
 /// a callback stops the run (see the file comment). `options` gives the
 /// thinning, names and warning thresholds of the joined run; `progress`,
-/// when not null, gets one line per check (format_verdict).
+/// when not null, gets one line per check (format_verdict with
+/// options.names).
 template <ChainBackend B>
 absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     B& backend, const SampleOptions& options, const ConvergenceOptions& convergence,
@@ -152,7 +155,11 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
         detail::resolve_num_threads(options.num_threads, g->positions.shape(2));
     if (auto s = checker.add(g->positions, g->chains, threads); !s.ok()) return s;
     done = checker.num_draws();
-    auto v = checker.check(convergence, threads);
+    // A check that cannot end the run unless it passes stops at the first
+    // parameter that misses a target (the same decision, less work); the
+    // last check of a run is always complete.
+    const bool last = stopped || done >= convergence.max_draws;
+    auto v = checker.check(convergence, threads, /*stop_at_first_failure=*/!last);
     out.check_seconds += checking.wall_seconds();
     if (!v.ok()) {
       // Only a callback stop can leave too few draws to check.
@@ -162,7 +169,7 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     }
     out.verdict = *v;
     out.history.push_back(*v);
-    if (progress) *progress << format_verdict(*v, convergence) << "\n" << std::flush;
+    if (progress) *progress << format_verdict(*v, convergence, options.names) << "\n" << std::flush;
     if (stopped) {
       out.reason = ConvergenceStop::kCallback;
       break;

@@ -14,10 +14,19 @@
 // check sorts anything. The split, rank-normalised chains are then handed
 // to the diagnostics' own R-hat and ESS (unchecked.hpp), so every value is
 // bitwise diagnostics::rhat / ess_bulk / ess_tail of the joined draws.
+//
+// Why lazily, and why an early exit: a check that only has to decide "not
+// yet" can stop at the first parameter that misses a target (the decision
+// is the same as checking all), and starts with the parameter that missed
+// at the previous check, the likeliest to miss again. A parameter that no
+// check reaches keeps its new blocks pending and sorts and merges them
+// (all at once, in the same order as block by block) only when a check
+// reaches it, so skipped parameters cost nothing beyond storing the block.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -47,8 +56,17 @@ class ConvergenceChecker {
   /// check_convergence of the draws added so far (the same errors: no
   /// chain, fewer than diagnostics::kMinDraws draws per chain, invalid
   /// options); the same verdict for any `num_threads`.
+  ///
+  /// With `stop_at_first_failure` the parameters are checked in the order:
+  /// the first failing parameter of the previous check, then the others by
+  /// index, and the check stops at the first that misses a target: the
+  /// verdict is then `partial`, with that parameter's values (the same
+  /// `converged`; a passing check is always complete). Which parameter
+  /// comes first depends only on the earlier checks, so the verdict is the
+  /// same for any `num_threads`.
   absl::StatusOr<ConvergenceVerdict> check(const ConvergenceOptions& options,
-                                           std::size_t num_threads = 1) const;
+                                           std::size_t num_threads = 1,
+                                           bool stop_at_first_failure = false);
 
   /// Draws per chain, chains and parameters added so far.
   std::size_t num_draws() const { return num_draws_; }
@@ -56,17 +74,29 @@ class ConvergenceChecker {
   std::size_t dimension() const { return sorted_.size(); }
 
  private:
-  /// One parameter's draws so far, ascending by value, and for each its
-  /// (row << 32 | draw) within the chains so far.
+  /// One parameter's merged draws, ascending by value, and for each its
+  /// (row << 32 | draw) within the chains so far; `merged` counts the
+  /// blocks in them (the later ones are still in pending_).
   struct Sorted {
     std::vector<double> values;
     std::vector<std::uint64_t> tags;
+    std::size_t merged = 0;
   };
-  absl::Status drop_chains(const std::vector<std::size_t>& chains);
+  /// A block not yet merged into every parameter, rows as in chains_.
+  struct Pending {
+    diagnostics::Draws block;
+    std::size_t first_draw = 0;
+  };
+  absl::Status drop_chains(const std::vector<std::size_t>& chains, std::size_t num_threads);
+  /// Merges parameter k's pending blocks into sorted_[k].
+  void catch_up(std::size_t k);
 
   std::vector<Sorted> sorted_;
+  std::deque<Pending> pending_;  // blocks pending_base_, pending_base_ + 1, ...
+  std::size_t pending_base_ = 0;
   std::vector<std::size_t> chains_;
   std::size_t num_draws_ = 0;
+  std::size_t first_failed_ = 0;  // checked first by an early-exit check
   bool started_ = false;
 };
 
