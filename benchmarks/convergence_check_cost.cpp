@@ -21,7 +21,10 @@
 // One markdown table on stdout: draws per chain, checks, wall seconds in
 // the checks, in sampling (first_block / next_block: `sample` and `resume`,
 // which include their own per-block summaries), in joining blocks and the
-// final summary, and the checks' share of the sampling time.
+// final summary, the checks' share of the sampling time, and the sampling
+// wall time per gradient evaluation (warmup included, all threads: what a
+// gradient costs the run), and the parameters the checks evaluated (the
+// early exit skips the rest) out of checks x dimension.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -89,7 +92,8 @@ int run(int argc, char** argv) {
   std::printf("block_size %zu, block_growth %g, NUTS, 1000 warmup\n\n", defaults.block_size,
               defaults.block_growth);
   std::printf("| density | chains | run | draws/chain | checks | check s | sampling s | join s | "
-              "check / sampling |\n|---|---|---|---|---|---|---|---|---|\n");
+              "check / sampling | sampling ns / gradient | parameters checked |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|\n");
   const std::string densities[] = {"gaussian", "gaussian2000", "eight_schools_nc",
                                    "logistic_1000x25"};
   for (const std::string& density : densities)
@@ -111,11 +115,23 @@ int run(int argc, char** argv) {
           std::fprintf(stderr, "%s\n", std::string(r.status().message()).c_str());
           return false;
         }
-        std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% |\n",
+        // Sampling wall time per gradient (warmup included, all threads).
+        double gradients = 0.0;
+        for (const auto& a : r->draws.accounting)
+          gradients += static_cast<double>(a.gradient_evaluations_warmup +
+                                           a.gradient_evaluations_step_size_search +
+                                           a.gradient_evaluations);
+        // How far the early exit got: parameters evaluated over all checks.
+        std::size_t evaluated = 0;
+        for (const auto& v : r->history) evaluated += v.parameters_checked;
+        const std::size_t all = r->history.size() * r->draws.positions.shape(2);
+        std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% | %.0f | "
+                    "%zu / %zu |\n",
                     density.c_str(), chains, long_run ? "long (max_draws)" : "default targets",
                     r->draws.num_draws(), r->history.size(), r->check_seconds,
                     r->sampling_seconds, r->join_seconds,
-                    100.0 * r->check_seconds / r->sampling_seconds);
+                    100.0 * r->check_seconds / r->sampling_seconds,
+                    1e9 * r->sampling_seconds / gradients, evaluated, all);
         std::fflush(stdout);
         return true;
       };

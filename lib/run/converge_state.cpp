@@ -7,6 +7,7 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "nutshell/diagnostics/quantile.hpp"
@@ -71,16 +72,17 @@ struct Values {
 
 // Per-thread scratch of one check.
 struct Scratch {
-  std::vector<double> values;
-  std::vector<std::size_t> dest;
-  std::vector<std::size_t> position;  // split position of each sorted draw
+  detail::UninitVector<double> values;
+  detail::UninitVector<std::size_t> dest;
+  detail::UninitVector<std::size_t> position;  // split position of each sorted draw
   diagnostics::ChainDraws z, z_folded, indicator;
 };
 
 // posterior's rhat, ess_bulk and ess_tail of one parameter from its sorted
 // draws, composed as diagnostics.cpp composes them (see the file comment of
 // converge_state.hpp).
-Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>& tags,
+Values values_of(const detail::UninitVector<double>& v,
+                 const detail::UninitVector<std::uint64_t>& tags,
                  const SplitLayout& split, const std::vector<double>& scores, Scratch& s) {
   const std::size_t n_all = v.size();
   // Bulk: ranks of the split chains' draws. Every draw is written and the
@@ -144,6 +146,25 @@ Values values_of(const std::vector<double>& v, const std::vector<std::uint64_t>&
   }
   if (!std::isnan(ess[0]) && !std::isnan(ess[1])) out.tail = std::min(ess[0], ess[1]);
   return out;
+}
+
+// Merges the sorted b into the sorted a in place (a's draws first among
+// ties), from the back, so a grows without a second array, and without a
+// branch on which side is larger (a coin toss).
+void merge_into(detail::UninitVector<double>& a, detail::UninitVector<std::uint64_t>& a_tags,
+                const std::vector<double>& b, const std::vector<std::uint64_t>& b_tags) {
+  std::size_t i = a.size(), j = b.size(), out = i + j;
+  a.resize(out);
+  a_tags.resize(out);
+  while (i > 0 && j > 0) {
+    const bool take_b = !(b[j - 1] < a[i - 1]);
+    --out;
+    a[out] = take_b ? b[j - 1] : a[i - 1];
+    a_tags[out] = take_b ? b_tags[j - 1] : a_tags[i - 1];
+    j -= take_b;
+    i -= !take_b;
+  }
+  while (j > 0) --j, --out, a[out] = b[j], a_tags[out] = b_tags[j];
 }
 
 }  // namespace
@@ -219,56 +240,44 @@ void ConvergenceChecker::catch_up(std::size_t k) {
   Sorted& s = sorted_[k];
   const std::size_t first = s.merged - pending_base_;
   if (first == pending_.size()) return;
-  // The pending blocks' draws of parameter k, in block then row then draw
-  // order, sorted at once (stable among ties: earlier blocks first, as a
-  // merge block by block leaves them), then merged into the draws so far
-  // (earlier draws first among ties; ties share a rank anyway).
-  std::size_t total = 0;
-  for (std::size_t p = first; p < pending_.size(); ++p) total += pending_[p].block.size();
+  // The pending draws of parameter k in block, row, draw order, sorted in
+  // chunks that the 8-bit radix sort takes (the 11-bit one, beyond, is
+  // slowed by its scattered writes), each merged into the draws so far in
+  // place. Ties keep the earlier draws first at every merge: the order of
+  // a stable sort of all draws so far, as block by block (and ties share a
+  // rank anyway).
+  constexpr std::size_t kChunk = (std::size_t{1} << 16) - 1;
   const std::size_t d = sorted_.size();
-  std::vector<double> values(total / d);
-  std::vector<std::uint64_t> tags(values.size());
-  std::size_t at = 0;
+  std::size_t total = s.values.size();
+  for (std::size_t p = first; p < pending_.size(); ++p) total += pending_[p].block.size() / d;
+  s.values.reserve(total);
+  s.tags.reserve(total);
+  std::vector<double> values, chunk;
+  std::vector<std::uint64_t> tags, chunk_tags;  // reused by every chunk
   for (std::size_t p = first; p < pending_.size(); ++p) {
     const diagnostics::Draws& block = pending_[p].block;
-    const std::size_t rows = block.shape(0), b = block.shape(1);
+    const std::size_t b = block.shape(1), size = block.shape(0) * b;
     const double* x = block.data();
-    for (std::size_t i = 0; i < rows * b; ++i, ++at) {
-      values[at] = x[i * d + k];
-      tags[at] = (static_cast<std::uint64_t>(i / b) << 32) | (pending_[p].first_draw + i % b);
+    for (std::size_t start = 0; start < size; start += kChunk) {
+      const std::size_t len = std::min(kChunk, size - start);
+      values.resize(len);
+      tags.resize(len);
+      for (std::size_t j = 0; j < len; ++j) {
+        const std::size_t i = start + j;
+        values[j] = x[i * d + k];
+        tags[j] = (static_cast<std::uint64_t>(i / b) << 32) | (pending_[p].first_draw + i % b);
+      }
+      const std::vector<std::size_t> order = diagnostics::argsort(values);
+      chunk.resize(len);
+      chunk_tags.resize(len);
+      for (std::size_t j = 0; j < len; ++j) {
+        chunk[j] = values[order[j]];
+        chunk_tags[j] = tags[order[j]];
+      }
+      merge_into(s.values, s.tags, chunk, chunk_tags);
     }
   }
-  const std::vector<std::size_t> order = diagnostics::argsort(values);
-  Sorted block_sorted;
-  block_sorted.values.resize(order.size());
-  block_sorted.tags.resize(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    block_sorted.values[i] = values[order[i]];
-    block_sorted.tags[i] = tags[order[i]];
-  }
   s.merged = pending_base_ + pending_.size();
-  if (s.values.empty()) {
-    s.values = std::move(block_sorted.values);
-    s.tags = std::move(block_sorted.tags);
-    return;
-  }
-  // Merge without a branch on which side is smaller (a coin toss).
-  const std::size_t na = s.values.size(), nb = order.size();
-  std::vector<double> merged_values(na + nb);
-  std::vector<std::uint64_t> merged_tags(na + nb);
-  std::size_t i = 0, j = 0, out = 0;
-  while (i < na && j < nb) {
-    const bool take_new = block_sorted.values[j] < s.values[i];
-    merged_values[out] = take_new ? block_sorted.values[j] : s.values[i];
-    merged_tags[out++] = take_new ? block_sorted.tags[j] : s.tags[i];
-    j += take_new;
-    i += !take_new;
-  }
-  for (; i < na; ++i, ++out) merged_values[out] = s.values[i], merged_tags[out] = s.tags[i];
-  for (; j < nb; ++j, ++out)
-    merged_values[out] = block_sorted.values[j], merged_tags[out] = block_sorted.tags[j];
-  s.values = std::move(merged_values);
-  s.tags = std::move(merged_tags);
 }
 
 absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOptions& options,

@@ -104,6 +104,9 @@ void expect_equal_to_diagnostics(const diagnostics::Draws& x, const std::vector<
   }
 }
 
+std::size_t expect_early_exit_equal(const diagnostics::Draws& x,
+                                    const std::vector<std::size_t>& blocks, std::size_t threads);
+
 TEST(ConvergenceChecker, EqualsTheDiagnosticsBlockByBlock) {
   for (std::uint64_t key : {1u, 2u, 3u, 4u}) {
     const auto x = make_draws(4, 500, key);
@@ -113,9 +116,14 @@ TEST(ConvergenceChecker, EqualsTheDiagnosticsBlockByBlock) {
   }
 }
 
-TEST(ConvergenceChecker, ManyChainsUseTheRadixSort) {
+TEST(ConvergenceChecker, ManyChainsUseTheRadixSortInChunks) {
   // 300 chains x 40 draws: blocks above the comparison-sort cutoff.
   expect_equal_to_diagnostics(make_draws(300, 40, 7), {10, 15, 15}, 2);
+  // 700 chains x 100 draws: blocks of more draws than one sorted chunk
+  // (65535), skipped parameters catching up two such blocks at once.
+  const auto x = make_draws(700, 200, 8);
+  expect_equal_to_diagnostics(x, {100, 100}, 2);
+  EXPECT_GT(expect_early_exit_equal(x, {100, 60, 40}, 2), 0u);
 }
 
 TEST(ConvergenceChecker, DroppedChainsLeaveWithAllTheirDraws) {
