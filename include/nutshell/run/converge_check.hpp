@@ -39,11 +39,13 @@ struct ConvergenceOptions {
   /// Later blocks make the draws so far grow by this factor (>= 1): block
   /// k+1 has max(block_size, ceil((block_growth - 1) * draws so far))
   /// kept draws per chain (times SampleOptions::thinning transitions). 1 gives constant
-  /// blocks. The default 1.5 makes all the checks of a run cost about 3
-  /// checks of its final draws (1 / (1 - 1 / growth)) and overshoots the
-  /// first passing block by at most 50%. The checks' share of the run
-  /// time is measured in benchmarks/README.md ("Sampling until converged"
-  /// and "Convergence check: incremental").
+  /// blocks. The default 1.5 overshoots the first passing block by at
+  /// most 50%; checks before the last stop at the first failing
+  /// parameter, so their R-hat and ESS cost about one parameter each and
+  /// the run's checks about one complete check of its final draws plus
+  /// sorting every draw once. The checks' share of the run time is
+  /// measured in benchmarks/README.md ("Sampling until converged",
+  /// "Convergence check: incremental", "... early exit and lazy merge").
   double block_growth = 1.5;
   /// The most kept draws per chain; the run stops there, converged or not
   /// (the last block is cut to fit). Must be >= block_size.
