@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/adaptation/cross_chain.hpp"
+#include "nutshell/adaptation/cross_chain_low_rank.hpp"
 #include "nutshell/adaptation/dual_averaging.hpp"
 #include "nutshell/adaptation/low_rank.hpp"
 #include "nutshell/core/metric.hpp"
@@ -317,27 +318,16 @@ struct Chees {
   }
 
  private:
-  // Pushes every chain's (position, gradient) into the window; a full
-  // window becomes the next metric (when the estimate succeeds: a failed
-  // one, e.g. from a window with non-finite gradients, keeps the last
-  // metric) and starts over.
+  // The shared windowed estimate (cross_chain_low_rank.hpp) from every
+  // chain; a window ends every low_rank_interval steps.
   void update_low_rank(CheesState& s, std::span<const cross_chain::ChainStatistics> stats) const {
-    const std::size_t n = stats.size(), dim = s.inverse_mass_diagonal.size();
-    if (s.window.capacity() != n * options.low_rank_interval || s.window.draws.shape(1) != dim)
-      s.window = draw_gradient_window_init(dim, n * options.low_rank_interval);
-    for (const auto& st : stats)
-      if (st.logdensity_grad.size() == dim && all_finite(st.logdensity_grad))
-        draw_gradient_window_push(s.window, st.position, st.logdensity_grad);
-    if (s.step % static_cast<std::int64_t>(options.low_rank_interval) != 0) return;
-    if (s.window.count >= 3) {
-      auto m = low_rank_metric(s.window, options.low_rank);
-      if (m.ok()) {
-        s.metric = *std::move(m);
-        s.has_low_rank = true;
-        ++s.metric_version;
-      }
+    const bool window_ends = s.step % static_cast<std::int64_t>(options.low_rank_interval) == 0;
+    if (update_cross_chain_low_rank(s.window, s.metric, stats, s.inverse_mass_diagonal.size(),
+                                    options.low_rank_interval, window_ends, options.low_rank,
+                                    [](const auto&) { return true; })) {
+      s.has_low_rank = true;
+      ++s.metric_version;
     }
-    s.window.count = 0;
   }
 
   DualAveraging dual_averaging() const {

@@ -48,6 +48,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "nutshell/adaptation/cross_chain.hpp"
+#include "nutshell/adaptation/cross_chain_low_rank.hpp"
 #include "nutshell/adaptation/low_rank.hpp"
 #include "nutshell/core/key.hpp"
 #include "nutshell/core/metric.hpp"
@@ -274,27 +275,19 @@ struct Meads {
   }
 
  private:
-  // Pushes the chains that moved (all of them at the first iteration) into
-  // the window; a full window becomes the shared metric (a failed estimate
-  // keeps the last one) and starts over.
+  // The shared windowed estimate (cross_chain_low_rank.hpp) from the chains
+  // that moved (all of them at the first iteration); a window ends every
+  // low_rank_interval iterations after the first.
   void update_low_rank(MeadsState& s, std::span<const cross_chain::ChainStatistics> stats) const {
-    const std::size_t n = stats.size(), dim = stats[0].position.size();
-    if (s.window.capacity() != n * options.low_rank_interval || s.window.draws.shape(1) != dim)
-      s.window = draw_gradient_window_init(dim, n * options.low_rank_interval);
-    for (const auto& st : stats)
-      if ((st.active || s.iteration == 0) && st.logdensity_grad.size() == dim &&
-          all_finite(st.position) && all_finite(st.logdensity_grad))
-        draw_gradient_window_push(s.window, st.position, st.logdensity_grad);
-    if (s.iteration == 0 || s.iteration % static_cast<std::int64_t>(options.low_rank_interval) != 0) return;
-    if (s.window.count >= 3) {
-      auto m = low_rank_metric(s.window, options.low_rank);
-      if (m.ok()) {
-        s.metric = *std::move(m);
-        s.has_low_rank = true;
-        ++s.metric_version;
-      }
+    const bool window_ends =
+        s.iteration != 0 && s.iteration % static_cast<std::int64_t>(options.low_rank_interval) == 0;
+    const bool first = s.iteration == 0;
+    if (update_cross_chain_low_rank(s.window, s.metric, stats, stats[0].position.size(),
+                                    options.low_rank_interval, window_ends, options.low_rank,
+                                    [first](const auto& st) { return st.active || first; })) {
+      s.has_low_rank = true;
+      ++s.metric_version;
     }
-    s.window.count = 0;
   }
 
   // out = R^-1 x for the square root R of the metric that
