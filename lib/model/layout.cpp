@@ -87,6 +87,8 @@ absl::StatusOr<Layout> Layout::create(std::vector<Param> params) {
     e.c_offset = out.constrained_size_;
     out.dim_ += e.u_size;
     out.constrained_size_ += e.c_size;
+    e.identity = std::holds_alternative<constraints::Identity>(p.transform);
+    if (!e.identity) out.constrains_ = true;
     e.param = std::move(p);
     out.entries_.push_back(std::move(e));
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -150,6 +151,34 @@ TEST(Reader, ViewsAndLogJacobian) {
   std::vector<double> small(3);
   EXPECT_THROW(Reader<double>(layout, std::span<const double>(u->data(), u->size()), small, lp),
                std::invalid_argument);
+}
+
+// Unconstrained parameters are read in place from u (no copy into the
+// scratch), and a layout without constraints needs no scratch at all.
+TEST(Reader, UnconstrainedParametersAreReadInPlace) {
+  const Layout layout = example();
+  EXPECT_TRUE(layout.constrains());
+  auto u = layout.unconstrain(example_values());
+  ASSERT_TRUE(u.ok());
+  std::vector<double> scratch(layout.constrained_size(), -7.0);
+  double lp = 0.0;
+  const std::span<const double> us(u->data(), u->size());
+  const Reader<double> p(layout, us, scratch, lp);
+  EXPECT_EQ(&p.scalar("mu"), us.data() + layout.find("mu")->u_offset);
+  EXPECT_EQ(p.vector("theta").data(), us.data() + layout.find("theta")->u_offset);
+  EXPECT_EQ(p.vector("w").data(), scratch.data() + layout.find("w")->c_offset);
+  // The unconstrained entries' scratch slots are untouched.
+  EXPECT_EQ(scratch[layout.find("theta")->c_offset], -7.0);
+
+  auto plain = Layout::create({real("v"), vector("x", 3)});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->constrains());
+  const std::vector<double> x = {1.0, 2.0, 3.0, 4.0};
+  double lp2 = 0.0;
+  const Reader<double> q(*plain, std::span<const double>(x), std::span<double>(), lp2);
+  EXPECT_EQ(q.scalar("v"), 1.0);
+  EXPECT_EQ(q.vector("x")[2], 4.0);
+  EXPECT_EQ(lp2, 0.0);
 }
 
 // A caller-owned scratch, reused: reading allocates nothing.

@@ -26,7 +26,12 @@ double value_and_gradient(F& f, std::span<const double> x, std::span<double> g) 
   var* xs = detail::arena_leaves(x.data(), n);
   const var lp = f(std::span<const var>(xs, n));
   grad(lp, scope.mark());
-  for (std::size_t i = 0; i < n; ++i) g[i] = xs[i].adj();
+  // The leaves are contiguous (arena_leaves): read their adjoints directly
+  // rather than through each var's pointer.
+  if (n > 0) {
+    const vari* leaves = xs[0].vi_;
+    for (std::size_t i = 0; i < n; ++i) g[i] = leaves[i].adj_;
+  }
   return lp.val();
 }
 

@@ -224,6 +224,7 @@ class Partials {
   static constexpr std::array<bool, kArgs> kVar{is_var_arg<A>...};
   static constexpr std::array<bool, kArgs> kVec{Vector<A>...};
   static constexpr bool kAnyVar = (is_var_arg<A> || ...);
+  static constexpr bool kAnyVec = (Vector<A> || ...);
   static constexpr bool kAnyReverse = (is_reverse_arg<A> || ...);
   static_assert(!kAnyReverse || ((is_reverse_arg<A> || !is_var_arg<A>) && ...),
                 "ad::var and ad::dual arguments do not mix in one call");
@@ -238,7 +239,14 @@ class Partials {
     (visit(args), ...);
     if constexpr (kAnyVar) {
       d_ = ad::arena_alloc<double>(total_);
-      std::fill(d_, d_ + total_, 0.0);
+      if constexpr (kAnyVec) {
+        std::fill(d_, d_ + total_, 0.0);
+      } else {
+        // Scalars only (a prior): at most kArgs partials, zeroed inline
+        // rather than through a memset call.
+        for (std::size_t j = 0; j < kArgs; ++j)
+          if (j < total_) d_[j] = 0.0;
+      }
     }
   }
 

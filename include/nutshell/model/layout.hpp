@@ -34,10 +34,13 @@ using Draws = xt::xtensor<double, 3>;
 
 /// A parameter and where it sits: `u_offset` on the unconstrained vector,
 /// `c_offset` in the constrained scratch (row-major for matrices).
+/// `identity`: no constraint, so a `Reader` reads the entry in place from the
+/// unconstrained vector (its scratch slots are never written).
 struct Entry {
   Param param;
   std::size_t u_offset = 0, u_size = 0;
   std::size_t c_offset = 0, c_size = 0;
+  bool identity = false;
 };
 
 /// An immutable list of parameter declarations with their offsets.
@@ -52,6 +55,10 @@ class Layout {
   /// Number of constrained values (a K x K matrix counts K*K): the scratch
   /// size a `Reader` needs.
   std::size_t constrained_size() const { return constrained_size_; }
+  /// True when some parameter has a constraint (a transform to apply and a
+  /// log-Jacobian to add); false when every parameter is an unconstrained
+  /// real, and a `Reader` then needs no scratch and adds nothing to lp.
+  bool constrains() const { return constrains_; }
   /// The parameters in declaration order.
   const std::vector<Entry>& entries() const { return entries_; }
   /// The entry called `name`, or nullptr.
@@ -76,6 +83,7 @@ class Layout {
  private:
   std::vector<Entry> entries_;
   std::size_t dim_ = 0, constrained_size_ = 0, num_names_ = 0;
+  bool constrains_ = false;
 };
 
 }  // namespace nutshell::model
