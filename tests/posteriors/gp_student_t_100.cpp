@@ -7,6 +7,7 @@
 #include <xsimd/xsimd.hpp>
 #include <xtensor-blas/xlinalg.hpp>
 
+#include "nutshell/ad/linalg_kernels.hpp"
 #include "tests/posteriors/json_fields.hpp"
 #include "tests/posteriors/special_functions.hpp"
 
@@ -119,6 +120,11 @@ double GpStudentT100::operator()(const Vec& u, Vec& grad) {
                               0.5 * std::log(nu * std::numbers::pi) - u(2)) -
                         0.5 * (nu + 1.0) * sum_log1p;
 
+  // The adjoint of L's lower triangle, dlogp/df z^T, before w is overwritten.
+  double* P = s_.adj.data();
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j <= i; ++j) P[i * n + j] = w[i] * z[j];
+
   // dlogp/dz = L^T dlogp/df - z.
   trmv(RowMajor, Lower, Trans, NonUnit, ni, L, ni, w, 1);
   double ss_z = 0.0;
@@ -128,7 +134,7 @@ double GpStudentT100::operator()(const Vec& u, Vec& grad) {
   }
 
   double g_log_ell = 0.0, g_log_eta = 0.0;
-  hyper_gradient(z, ell, eta, g_log_ell, g_log_eta);
+  hyper_gradient(ell, eta, g_log_ell, g_log_eta);
   grad(0) = g_log_ell + 2.0 - ell;
   grad(1) = g_log_eta - eta2 / 25.0 + 1.0;
   grad(2) = -nd + (nu + 1.0) * sum_r2_q - s2 / 4.0 + 1.0;
@@ -146,37 +152,24 @@ double GpStudentT100::operator()(const Vec& u, Vec& grad) {
   return priors + loglik + log_jacobian;
 }
 
-// Reverse mode through f = L z and L = chol(K) (Murray 2016): with
-// w = L^T dlogp/df, the adjoint of L pulled back by L^T is P = Phi(w z^T)
-// (lower triangle, halved diagonal), and Kbar = L^{-T} P L^{-1}. Only its
-// contraction with the symmetric dK/dtheta is needed, so Kbar is never
-// symmetrised explicitly: sum_ij sym(Kbar)_ij A_ij = sum_ij Kbar_ij A_ij.
-void GpStudentT100::hyper_gradient(const double* z, double ell, double eta, double& g_log_ell,
-                                   double& g_log_eta) {
-  using namespace cxxblas;
+// Reverse mode through L = chol(K): Murray's blocked algorithm
+// (`ad::kernels::cholesky_adjoint`) turns the adjoint of L's lower triangle,
+// left in s_.adj by operator(), into the adjoint Kbar of K's lower triangle,
+// which is then contracted with dK/dtheta.
+void GpStudentT100::hyper_gradient(double ell, double eta, double& g_log_ell, double& g_log_eta) {
   const std::size_t n = data_->n;
-  const int ni = static_cast<int>(n);
   const double* L = s_.chol.data();
   const double* E = s_.kern.data();
   const double* d2 = data_->d2.data();
-  const double* w = s_.w.data();
   double* P = s_.adj.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    double* row = P + i * n;
-    for (std::size_t j = 0; j < i; ++j) row[j] = w[i] * z[j];
-    row[i] = 0.5 * w[i] * z[i];
-    std::fill(row + i + 1, row + n, 0.0);
-  }
-  trsm(RowMajor, Left, Lower, Trans, NonUnit, ni, ni, 1.0, L, ni, P, ni);     // L^{-T} P
-  trsm(RowMajor, Right, Lower, NoTrans, NonUnit, ni, ni, 1.0, L, ni, P, ni);  // ... L^{-1}
+  ad::kernels::cholesky_adjoint(L, P, n);
 
   // dK/dlog(eta) = 2 eta^2 E; dK/dlog(ell) = eta^2 E d2 / ell^2 (zero diagonal).
   double sum_e = 0.0, sum_ed2 = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     sum_e += P[i * n + i];  // E[i,i] = 1
     for (std::size_t j = 0; j < i; ++j) {
-      const double kbar = P[i * n + j] + P[j * n + i];
-      const double e = E[i * n + j] * kbar;
+      const double e = E[i * n + j] * P[i * n + j];
       sum_e += e;
       sum_ed2 += e * d2[i * n + j];
     }

@@ -56,13 +56,12 @@ class GpStudentT100 : public PosteriorBase<GpStudentT100> {
   };
   struct Scratch {
     explicit Scratch(std::size_t n);
-    std::vector<double> chol, kern, adj;  // L, exp(-d2/(2 ell^2)), P then Kbar
+    std::vector<double> chol, kern, adj;  // L, exp(-d2/(2 ell^2)), Lbar then Kbar
     std::vector<double> f, w;             // L z, then L^T dlogp/df
   };
   explicit GpStudentT100(std::shared_ptr<const Data> d) : data_(std::move(d)), s_(data_->n) {}
   // Contracts the adjoint of K with dK/dlog(ell) and dK/dlog(eta).
-  void hyper_gradient(const double* z, double ell, double eta, double& g_log_ell,
-                      double& g_log_eta);
+  void hyper_gradient(double ell, double eta, double& g_log_ell, double& g_log_eta);
   std::shared_ptr<const Data> data_;
   Scratch s_;
 };

@@ -172,22 +172,18 @@ struct cholesky_vari final : chain_vari {
   void chain() override {
     double* g = arena_alloc<double>(n * n);
     std::size_t p = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j <= i; ++j) g[i * n + j] = out[p++].adj_;
-      std::fill(g + i * n + i + 1, g + (i + 1) * n, 0.0);
-    }
     kernels::cholesky_adjoint(l, g, n);
     p = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = 0; j < i; ++j) a[p++]->adj_ += g[i * n + j] + g[j * n + i];
-      a[p++]->adj_ += g[i * n + i];
-    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j <= i; ++j) a[p++]->adj_ += g[i * n + j];
   }
 };
 }  // namespace detail
 
-/// Cholesky of a var matrix: one node (forward LAPACK potrf, reverse the
-/// level-3 BLAS adjoint of `kernels::cholesky_adjoint`). The entries above
+/// Cholesky of a var matrix: one node (forward LAPACK potrf, reverse
+/// Murray's blocked algorithm, `kernels::cholesky_adjoint`). The entries above
 /// the diagonal all refer to one constant zero.
 inline MatrixView<const var> cholesky(MatrixView<const var> a) {
   const std::size_t n = a.rows, np = n * (n + 1) / 2;
