@@ -40,7 +40,8 @@ if (!file.exists(rstan_options("boost_lib")) && file.exists("/usr/include/boost/
 model_for <- function(name) {
   src <- file.path(opt$`posteriors-dir`, name, "model.stan")
   dst <- file.path(opt$`cache-dir`, paste0(name, ".stan"))
-  if (!file.exists(dst) || !identical(readLines(src), readLines(dst))) file.copy(src, dst, overwrite = TRUE)
+  if (!file.exists(dst) || !identical(readLines(src), readLines(dst)))
+    file.copy(src, dst, overwrite = TRUE)
   stan_model(file = dst, model_name = name, auto_write = TRUE)
 }
 

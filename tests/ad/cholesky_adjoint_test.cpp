@@ -16,7 +16,8 @@ namespace {
 // A = M M^T / n + I.
 std::vector<double> spd(std::size_t n, double seed) {
   std::vector<double> m(n * n), a(n * n, 0.0);
-  for (std::size_t k = 0; k < n * n; ++k) m[k] = std::sin(seed * double(k + 1) + 0.3 * double(k % 7));
+  for (std::size_t k = 0; k < n * n; ++k)
+    m[k] = std::sin(seed * double(k + 1) + 0.3 * double(k % 7));
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) {
       double s = 0.0;
@@ -37,7 +38,8 @@ TEST(CholeskyAdjoint, BlockedEqualsSymbolic) {
           fast[i * n + j] = slow[i * n + j] = std::cos(seed * double(3 * i + j) + 0.1);
       // The blocked kernel must not read the upper triangle.
       for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = i + 1; j < n; ++j) fast[i * n + j] = std::numeric_limits<double>::quiet_NaN();
+        for (std::size_t j = i + 1; j < n; ++j)
+          fast[i * n + j] = std::numeric_limits<double>::quiet_NaN();
       kernels::cholesky_adjoint(l.data(), fast.data(), n);
       kernels::cholesky_adjoint_symbolic(l.data(), slow.data(), n);
       double scale = 0.0;
