@@ -187,26 +187,30 @@ struct cholesky_vari final : chain_vari {
 /// the diagonal all refer to one constant zero.
 inline MatrixView<const var> cholesky(MatrixView<const var> a) {
   const std::size_t n = a.rows, np = n * (n + 1) / 2;
+  // One pass over A's lower triangle gathers its nodes and their values.
   double* l = arena_alloc<double>(n * n);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) l[i * n + j] = j <= i ? a(i, j).val() : 0.0;
-  if (!kernels::cholesky_lower(l, n))
-    for (std::size_t k = 0; k < n * n; ++k) l[k] = std::numeric_limits<double>::quiet_NaN();
   vari** ops = arena_alloc<vari*>(np);
-  double* lv = arena_alloc<double>(np);
   std::size_t p = 0;
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j <= i; ++j, ++p) {
       ops[p] = a(i, j).vi_;
-      lv[p] = l[i * n + j];
+      l[i * n + j] = ops[p]->val_;
     }
-  var* leaves = detail::arena_leaves(lv, np);
+    std::fill(l + i * n + i + 1, l + (i + 1) * n, 0.0);
+  }
+  if (!kernels::cholesky_lower(l, n))
+    for (std::size_t k = 0; k < n * n; ++k) l[k] = std::numeric_limits<double>::quiet_NaN();
+  // L's lower triangle: contiguous leaves packed by rows, built in place.
+  auto* leaves = static_cast<vari*>(tape().arena().allocate(np * sizeof(vari)));
   var zero(0.0);
   var* out = arena_alloc<var>(n * n);
   p = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) out[i * n + j] = j <= i ? leaves[p++] : zero;
-  if (n) new detail::cholesky_vari(n, ops, l, leaves[0].vi_);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j <= i; ++j, ++p)
+      out[i * n + j] = var(::new (static_cast<void*>(leaves + p)) vari(l[i * n + j]));
+    for (std::size_t j = i + 1; j < n; ++j) out[i * n + j] = zero;
+  }
+  if (n) new detail::cholesky_vari(n, ops, l, leaves);
   return {out, n, n};
 }
 
