@@ -10,8 +10,10 @@
 #
 # Two measurements per posterior, both single-threaded:
 #   grad   rstan's grad_log_prob(fit, u) called in a loop at a posterior draw
-#          (Stan Math's reverse sweep, plus R's call overhead, which `lp`
-#          below bounds: log_prob with gradient = FALSE through the same path);
+#          (Stan Math's gradient plus R's call overhead, ~15 us, which
+#          dominates the small models); `lp` is log_prob(gradient = FALSE)
+#          through the same path, for reference only: rstan still evaluates
+#          it on Stan's var type, so it costs about as much as `grad`;
 #   chain  one NUTS chain (1000 + 1000, seed 1), its CPU time by Stan's own
 #          clock divided by its leapfrog steps: how a sampling run pays.
 # Prints one CSV line per posterior and round: name,round,grad_us,lp_us,chain_us.
@@ -26,7 +28,7 @@ repo <- normalizePath(file.path(dirname(script), ".."))
 opt <- list(posteriors = "gp_student_t_100",
             `posteriors-dir` = file.path(dirname(repo), "shared", "posteriors"),
             `cache-dir` = file.path(Sys.getenv("HOME"), ".cache", "nutshell-stan"),
-            seconds = "3", rounds = "3", chain = "1")
+            seconds = "3", rounds = "3")
 for (a in args) {
   m <- regmatches(a, regexec("^--([^=]+)=(.*)$", a))[[1]]
   if (length(m) != 3 || !(m[2] %in% names(opt))) stop("unknown argument: ", a)

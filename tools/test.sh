@@ -15,9 +15,9 @@ status=0
 # no -ffast-math, no FMA contraction without -march):
 # - the unit tests' own files at -O1 (each instantiates the kernel and driver
 #   stack; -O1 compiles them ~25% faster and they still run in seconds).
-#   The statistical tests (validation, sgmcmc), the posterior models they and
-#   the benchmarks use (tests/posteriors), lib/ and the examples keep -O2;
 #   The examples' files too: their tests run each for a few hundred draws.
+#   The statistical tests (validation, sgmcmc), the posterior models they and
+#   the benchmarks use (tests/posteriors) and lib/ keep -O2.
 # - the benchmark programs are not built, except the two the smoke test runs
 #   (end to end on eight_schools_nc, and the ESS tool), at -O0. Their timings
 #   come from `bazel run --config=opt`, and building all of them here cost

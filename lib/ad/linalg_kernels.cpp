@@ -56,9 +56,10 @@ void update_rows(double* __restrict rbar, double* __restrict bbar, const double*
   NUTSHELL_SIMD_FOR(len, rbar[i] -= c * b[i]; bbar[i] -= c * r[i];);
 }
 
-// Murray's unblocked reverse sweep over the diagonal block of rows and
-// columns [j0, j1): the forward Cholesky run backwards, column by column.
-// Reads and writes only the lower triangle. `ld` is the leading dimension.
+// Murray's unblocked reverse sweep over one m x m diagonal block (L's block
+// in `l`, the adjoints in `a`): the forward Cholesky run backwards, column by
+// column. Reads and writes only the lower triangle. `ld` is the leading
+// dimension.
 void cholesky_adjoint_unblocked(const double* l, double* a, std::size_t m, std::size_t ld) {
   for (std::size_t j = m; j-- > 0;) {
     const double d = l[j * ld + j];
