@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <span>
 #include <vector>
 
 #include <xtensor/xbuilder.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "nutshell/diagnostics/autocovariance.hpp"
 #include "nutshell/diagnostics/moments.hpp"
 #include "nutshell/diagnostics/quantile.hpp"
 #include "nutshell/diagnostics/special_functions.hpp"
@@ -37,151 +35,9 @@ bool is_constant(const ChainDraws& x) {
   return std::abs(*hi - *lo) < std::numeric_limits<double>::epsilon();
 }
 
-// posterior's .rhat: the potential scale reduction of (possibly split,
-// possibly transformed) chains.
-double rhat_of(const ChainDraws& x) {
-  if (is_constant(x)) return kNaN;
-  const std::size_t m = x.shape()[0];
-  const double n = static_cast<double>(x.shape()[1]);
-  std::vector<double> chain_var(m), means(m);
-  row_moments(x.data(), m, x.shape()[1], means.data(), chain_var.data());
-  const double var_between = n * variance(means);
-  const double var_within = mean(chain_var);
-  return std::sqrt((var_between / var_within + n - 1) / n);
-}
-
-// posterior's .ess: Geyer's initial positive sequence on paired
-// autocorrelations, made monotone, with tau capped below at 1 / log10(S).
-// The chains' mean autocovariance at each lag, computed lazily: Geyer's
-// truncation usually stops after a few lags (well-mixing chains), where
-// direct sums over the lags in use cost O(n) each against O(n log n) for
-// the FFT of all lags. Past kDirectLags lags (slowly mixing chains) it
-// switches to the FFT of autocovariance.hpp for every lag, so the cost is
-// never much more than the FFT's. The direct sums agree with the FFT to
-// rounding (~1e-15 relative to lag 0; tests/diagnostics checks that the
-// ESS matches the all-FFT computation to 1e-12). Lag 0 is the biased
-// variance computed as the FFT path normalises it, so the two agree there.
-class MeanAutocovariance {
- public:
-  static constexpr std::size_t kDirectLags = 32;
-
-  // `means` and `variances`: mean() and variance() of each chain.
-  MeanAutocovariance(const ChainDraws& x, const std::vector<double>& means,
-                     const std::vector<double>& variances)
-      : x_(x), m_(x.shape()[0]), n_(x.shape()[1]), centred_(x.size()), constant_(m_) {
-    const double dn = static_cast<double>(n_);
-    values_.reserve(kDirectLags + 2);
-    double lag0 = 0.0;
-    for (std::size_t c = 0; c < m_; ++c) {
-      const std::span<const double> v = chain(x, c);
-      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-      constant_[c] = *lo == *hi;
-      const double mu = means[c];
-      double* y = centred_.data() + c * n_;
-      for (std::size_t i = 0; i < n_; ++i) y[i] = v[i] - mu;
-      if (!constant_[c]) lag0 += variances[c] * (dn - 1) / dn;
-    }
-    values_.push_back(lag0 / static_cast<double>(m_));
-  }
-
-  double operator()(std::size_t t) {
-    if (!fft_.empty()) return fft_[t];
-    if (t > kDirectLags) {
-      use_fft();
-      return fft_[t];
-    }
-    while (values_.size() <= t) values_.push_back(direct(values_.size()));
-    return values_[t];
-  }
-
- private:
-  // Sum over chains (in chain order, as the FFT path) of each chain's
-  // sum_i y_i y_{i+t} / n, with four partial sums so it vectorises.
-  double direct(std::size_t t) const {
-    double total = 0.0;
-    for (std::size_t c = 0; c < m_; ++c) {
-      if (constant_[c]) continue;
-      const double* y = centred_.data() + c * n_;
-      const std::size_t len = n_ - t;
-      double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-      std::size_t i = 0;
-      for (; i + 4 <= len; i += 4) {
-        s0 += y[i] * y[i + t];
-        s1 += y[i + 1] * y[i + 1 + t];
-        s2 += y[i + 2] * y[i + 2 + t];
-        s3 += y[i + 3] * y[i + 3 + t];
-      }
-      for (; i < len; ++i) s0 += y[i] * y[i + t];
-      total += ((s0 + s1) + (s2 + s3)) / static_cast<double>(n_);
-    }
-    return total / static_cast<double>(m_);
-  }
-
-  void use_fft() {
-    const xt::xtensor<double, 2> acov = autocovariance(x_);
-    fft_.assign(n_, 0.0);
-    for (std::size_t c = 0; c < m_; ++c) {
-      for (std::size_t t = 0; t < n_; ++t) fft_[t] += acov(c, t);
-    }
-    for (double& a : fft_) a /= static_cast<double>(m_);
-  }
-
-  const ChainDraws& x_;
-  std::size_t m_, n_;
-  std::vector<double> centred_;
-  std::vector<char> constant_;
-  std::vector<double> values_;
-  std::vector<double> fft_;
-};
-
-double ess_of(const ChainDraws& x) {
-  const std::size_t m = x.shape()[0], n = x.shape()[1];
-  if (n < 3 || is_constant(x)) return kNaN;
-  // Every chain's mean and variance in one interleaved pass (moments.hpp).
-  std::vector<double> means(m), variances(m);
-  row_moments(x.data(), m, n, means.data(), variances.data());
-  MeanAutocovariance acov_mean(x, means, variances);
-  const double dn = static_cast<double>(n);
-  const double mean_var = acov_mean(0) * dn / (dn - 1);
-  double var_plus = mean_var * (dn - 1) / dn;
-  if (m > 1) var_plus += variance(means);
-
-  std::vector<double> rho(n, 0.0);
-  auto rho_at = [&](std::size_t t) {
-    return 1 - (mean_var - acov_mean(t)) / var_plus;
-  };
-  std::size_t t = 0;
-  double rho_even = 1.0, rho_odd = rho_at(1);
-  rho[0] = rho_even;
-  rho[1] = rho_odd;
-  while (t + 5 < n && !std::isnan(rho_even + rho_odd) &&
-         rho_even + rho_odd > 0) {
-    t += 2;
-    rho_even = rho_at(t);
-    rho_odd = rho_at(t + 1);
-    if (rho_even + rho_odd >= 0) {
-      rho[t] = rho_even;
-      rho[t + 1] = rho_odd;
-    }
-  }
-  const std::size_t max_t = t;
-  if (rho_even > 0) rho[max_t] = rho_even;
-  // Initial monotone sequence: pair sums may not increase.
-  for (t = 2; t + 2 <= max_t; t += 2) {
-    if (rho[t] + rho[t + 1] > rho[t - 2] + rho[t - 1]) {
-      rho[t] = (rho[t - 2] + rho[t - 1]) / 2;
-      rho[t + 1] = rho[t];
-    }
-  }
-  const double draws = static_cast<double>(m * n);
-  // R's sum(rho[1:max_t]) includes rho[1] even when max_t is 0 (1:0).
-  const long double rho_sum =
-      std::accumulate(rho.begin(), rho.begin() + std::max<std::size_t>(max_t, 1),
-                      0.0L);
-  double tau = -1 + 2 * static_cast<double>(rho_sum) + rho[max_t];
-  tau = std::max(tau, 1 / std::log10(draws));
-  return draws / tau;
-}
+// posterior's .rhat and .ess of chains as given (unchecked.cpp).
+double rhat_of(const ChainDraws& x) { return rhat_unchecked(x); }
+double ess_of(const ChainDraws& x) { return ess_unchecked(x); }
 
 ChainDraws indicator_below(const ChainDraws& x, double threshold) {
   ChainDraws out(x.shape());
@@ -320,9 +176,6 @@ double mcse_mean_of(const ChainDraws& x) {
   return sd(all_draws(x)) / std::sqrt(ess_of(split_chains(x)));
 }
 }  // namespace
-
-double rhat_unchecked(const ChainDraws& x) { return rhat_of(x); }
-double ess_unchecked(const ChainDraws& x) { return ess_of(x); }
 
 absl::StatusOr<double> rhat(const ChainDraws& x) { return on_chains(x, rhat_rank); }
 absl::StatusOr<PerDimension> rhat(const Draws& x) { return per_dimension(x, rhat_rank); }

@@ -64,7 +64,14 @@ void row_moments(const double* x, std::size_t rows, std::size_t n, double* means
     }
     return;
   }
+  // Eight rows at a time: two floating-point adders with a four-cycle
+  // latency need eight independent chains of additions to stay busy.
   std::size_t c = 0;
+  for (; c + 8 <= rows; c += 8) {
+    const double* r[8];
+    for (int k = 0; k < 8; ++k) r[k] = x + (c + k) * n;
+    rows_at_once<8>(r, n, means + c, variances ? variances + c : nullptr);
+  }
   for (; c + 4 <= rows; c += 4) {
     const double* r[4] = {x + c * n, x + (c + 1) * n, x + (c + 2) * n, x + (c + 3) * n};
     rows_at_once<4>(r, n, means + c, variances ? variances + c : nullptr);

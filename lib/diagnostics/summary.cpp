@@ -11,25 +11,50 @@
 #include "absl/strings/str_format.h"
 #include "nutshell/diagnostics/moments.hpp"
 #include "nutshell/diagnostics/quantile.hpp"
+#include "nutshell/diagnostics/sorted_draws.hpp"
 
 namespace nutshell::diagnostics {
 namespace {
 
-SummaryRow summarize_quantity(const ChainDraws& x, std::string name) {
-  SummaryRow row;
-  row.name = std::move(name);
-  const std::span<const double> all(x.data(), x.size());
-  row.mean = mean(all);
-  row.sd = sd(all);
-  row.median = median(all);
-  row.q5 = quantile(all, 0.05);
-  row.q95 = quantile(all, 0.95);
-  // `x` is validated by the caller, so these cannot fail.
-  row.ess_bulk = *ess_bulk(x);
-  row.ess_tail = *ess_tail(x);
-  row.rhat = *rhat(x);
-  return row;
-}
+// One row per parameter k of the row-major [m, n, d] draws `x` (validated
+// by the caller). The draws are sorted once (sorted_draws.hpp): median and
+// quantiles are read off them, and R-hat, bulk and tail ESS computed from
+// them, bitwise rhat(), ess_bulk() and ess_tail() of the parameter (one
+// sort instead of three, and no selections), except that a quantile that
+// falls on a -0.0 reads +0.0 (they tie).
+class Summarizer {
+ public:
+  Summarizer(const double* x, std::size_t m, std::size_t n, std::size_t d)
+      : x_(x), m_(m), n_(n), d_(d), slice_(m * n), scores_(2 * m * (n / 2)) {
+    rank_normal_scores(scores_.size(), scores_);
+  }
+
+  SummaryRow row(std::size_t k, std::string name) {
+    SummaryRow row;
+    row.name = std::move(name);
+    for (std::size_t i = 0; i < m_ * n_; ++i) slice_[i] = x_[i * d_ + k];
+    row.mean = mean(slice_);
+    row.sd = sd(slice_);
+    const BlockView all{x_, m_, n_, d_, 0};
+    sort_draws({&all, 1}, k, sorted_, scratch_);
+    const std::span<const double> v(sorted_.values);
+    row.median = median_sorted(v);
+    row.q5 = quantile_sorted(v, 0.05);
+    row.q95 = quantile_sorted(v, 0.95);
+    const RankDiagnostics r = rank_diagnostics_sorted(sorted_, m_, n_, scores_, scratch_);
+    row.ess_bulk = r.ess_bulk;
+    row.ess_tail = r.ess_tail;
+    row.rhat = r.rhat;
+    return row;
+  }
+
+ private:
+  const double* x_;
+  std::size_t m_, n_, d_;
+  std::vector<double> slice_, scores_;
+  TaggedDraws sorted_;
+  SortedScratch scratch_;
+};
 
 std::string format_number(double v, int decimals) {
   if (std::isnan(v)) return "nan";
@@ -50,12 +75,9 @@ absl::StatusOr<Summary> summary(const Draws& draws, std::size_t num_divergences,
   Summary out;
   out.num_divergences = num_divergences;
   out.rows.reserve(d);
-  ChainDraws slice({m, n});
-  for (std::size_t k = 0; k < d; ++k) {
-    for (std::size_t i = 0; i < m * n; ++i) slice.data()[i] = draws.data()[i * d + k];
-    out.rows.push_back(summarize_quantity(
-        slice, names.empty() ? absl::StrCat("x[", k, "]") : names[k]));
-  }
+  Summarizer summarizer(draws.data(), m, n, d);
+  for (std::size_t k = 0; k < d; ++k)
+    out.rows.push_back(summarizer.row(k, names.empty() ? absl::StrCat("x[", k, "]") : names[k]));
   return out;
 }
 
@@ -64,7 +86,7 @@ absl::StatusOr<Summary> summary(const ChainDraws& draws, std::size_t num_diverge
   if (absl::Status s = validate_draws(draws); !s.ok()) return s;
   Summary out;
   out.num_divergences = num_divergences;
-  out.rows.push_back(summarize_quantity(draws, name));
+  out.rows.push_back(Summarizer(draws.data(), draws.shape()[0], draws.shape()[1], 1).row(0, name));
   return out;
 }
 

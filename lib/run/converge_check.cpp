@@ -50,11 +50,11 @@ absl::StatusOr<ConvergenceVerdict> check_convergence(const diagnostics::Draws& d
                                                      std::size_t num_threads) {
   if (auto s = validate(options); !s.ok()) return s;
   if (auto s = diagnostics::validate_draws(draws); !s.ok()) return s;
-  // One implementation of the check: the incremental one, fed one block.
+  // One implementation of the check: the checker of sample_until_converged, fed one block.
   std::vector<std::size_t> chains(draws.shape(0));
   for (std::size_t c = 0; c < chains.size(); ++c) chains[c] = c;
   ConvergenceChecker checker;
-  if (auto s = checker.add(draws, chains, num_threads); !s.ok()) return s;
+  if (auto s = checker.add(draws, chains); !s.ok()) return s;
   return checker.check(options, num_threads);
 }
 

@@ -1,4 +1,4 @@
-// row_moments (four rows at a time) against mean() and variance() one row at
+// row_moments (eight, then four rows at a time) against mean() and variance() one row at
 // a time: the same bits, for row counts around the block of four, short
 // rows, large offsets (where the refinement pass matters) and constants.
 #include "nutshell/diagnostics/moments.hpp"
@@ -23,7 +23,7 @@ TEST(RowMoments, EqualsMeanAndVarianceBitForBit) {
     s = s * 6364136223846793005ULL + 1442695040888963407ULL;
     return static_cast<double>(s >> 11) / 9007199254740992.0;
   };
-  for (std::size_t rows : {1u, 3u, 4u, 5u, 9u}) {
+  for (std::size_t rows : {1u, 3u, 4u, 5u, 8u, 9u, 13u, 21u}) {
     for (std::size_t n : {0u, 1u, 2u, 3u, 17u, 400u}) {
       for (double offset : {0.0, 1e8, -3e15}) {
         std::vector<double> x(rows * n);

@@ -1,6 +1,9 @@
 #include "nutshell/diagnostics/summary.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -9,6 +12,9 @@
 #include <xtensor/xview.hpp>
 
 #include "fixtures.hpp"
+#include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/diagnostics/moments.hpp"
+#include "nutshell/diagnostics/quantile.hpp"
 
 namespace nutshell::diagnostics {
 namespace {
@@ -42,6 +48,51 @@ Draws small_draws() {
   Draws x = Draws::from_shape({2, 6, 2});
   for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(1.0 + i);
   return x;
+}
+
+// The table's R-hat, ESS and quantiles come from one sort per parameter
+// (sorted_draws.hpp); they must be the public functions' bits: AR(1)
+// draws, heavy ties, a constant, values equal in the high half of their
+// sort keys, and more than one radix chunk (65535 draws).
+TEST(Summary, RowsAreBitwiseThePublicDiagnostics) {
+  auto same = [](double a, double b) {
+    return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
+  };
+  std::uint64_t state = 12345;
+  auto uniform = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
+  };
+  for (auto [m, n] : {std::pair<std::size_t, std::size_t>{4, 101}, {40, 2000}}) {
+    Draws x = Draws::from_shape({m, n, 4});
+    for (std::size_t c = 0; c < m; ++c) {
+      double a = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        a = 0.9 * a + uniform();
+        x(c, i, 0) = a + 0.1 * static_cast<double>(c);
+        x(c, i, 1) = std::round(4 * uniform()) / 2;
+        x(c, i, 2) = 2.5;
+        x(c, i, 3) = 1.0 + std::floor(64 * (uniform() + 0.5)) * 0x1p-44;
+      }
+    }
+    auto s = summary(x);
+    auto rhat_all = rhat(x);
+    auto bulk = ess_bulk(x);
+    auto tail = ess_tail(x);
+    ASSERT_TRUE(s.ok() && rhat_all.ok() && bulk.ok() && tail.ok());
+    for (std::size_t k = 0; k < 4; ++k) {
+      std::vector<double> all(m * n);
+      for (std::size_t i = 0; i < m * n; ++i) all[i] = x.data()[i * 4 + k];
+      const SummaryRow& r = s->rows[k];
+      EXPECT_TRUE(same(r.rhat, (*rhat_all)(k))) << k << " " << r.rhat;
+      EXPECT_TRUE(same(r.ess_bulk, (*bulk)(k))) << k << " " << r.ess_bulk;
+      EXPECT_TRUE(same(r.ess_tail, (*tail)(k))) << k << " " << r.ess_tail;
+      EXPECT_TRUE(same(r.median, median(all))) << k;
+      EXPECT_TRUE(same(r.q5, quantile(all, 0.05))) << k;
+      EXPECT_TRUE(same(r.q95, quantile(all, 0.95))) << k;
+      EXPECT_TRUE(same(r.mean, mean(all))) << k;
+    }
+  }
 }
 
 TEST(Summary, NamesAndScalarDraws) {

@@ -1,9 +1,9 @@
-// The incremental convergence check (ConvergenceChecker) against the
+// The convergence check (ConvergenceChecker) against the
 // diagnostics of the joined draws, bit for bit, block by block: odd and
 // even chain lengths (the split drops a different middle draw at each
 // check), ties, signed zeros, constant parameters, chains that drop out;
 // and the early exit, which stops at the first failing parameter and
-// leaves the others' blocks pending until a later check reaches them.
+// leaves the others unchecked until a later check reaches them.
 #include "nutshell/run/converge_state.hpp"
 
 #include <gtest/gtest.h>
@@ -23,16 +23,19 @@ bool same(double a, double b) {
   return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-// Draws [m, n, 5]: AR(1) (phi 0.3), a slowly mixing AR(1) with a chain
-// offset, heavy ties (rounded to 0.5, signed zeros), a constant, and one
-// constant within each chain but different across chains.
+// Draws [m, n, 6]: AR(1) (phi 0.3), a slowly mixing AR(1) with a chain
+// offset, heavy ties (rounded to 0.5, signed zeros), a constant, one
+// constant within each chain but different across chains, and values
+// 1 + k 2^-44 (k < 64) that differ only in the low 32 bits of their sort
+// keys (so the sort's pass over runs of equal high halves orders them,
+// with insertion sort in short runs and a stable sort in long ones).
 diagnostics::Draws make_draws(std::size_t m, std::size_t n, std::uint64_t key) {
   std::uint64_t s = key * 0x9E3779B97F4A7C15ULL + 1;
   auto uniform = [&] {
     s = s * 6364136223846793005ULL + 1442695040888963407ULL;
     return static_cast<double>(s >> 11) / 9007199254740992.0 - 0.5;
   };
-  auto x = diagnostics::Draws::from_shape({m, n, 5});
+  auto x = diagnostics::Draws::from_shape({m, n, 6});
   for (std::size_t c = 0; c < m; ++c) {
     double a = 0.0, b = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -44,6 +47,7 @@ diagnostics::Draws make_draws(std::size_t m, std::size_t n, std::uint64_t key) {
       x(c, i, 2) = r == 0.0 && uniform() < 0 ? -0.0 : r;
       x(c, i, 3) = 1.5;
       x(c, i, 4) = static_cast<double>(c);
+      x(c, i, 5) = 1.0 + std::floor(64 * (uniform() + 0.5)) * 0x1p-44;
     }
   }
   return x;
@@ -71,7 +75,7 @@ void expect_equal_to_diagnostics(const diagnostics::Draws& x, const std::vector<
   std::size_t done = 0;
   for (std::size_t b : blocks) {
     const auto block = slice(x, all, done, done + b);
-    ASSERT_TRUE(joint.add(block, all, threads).ok());
+    ASSERT_TRUE(joint.add(block, all).ok());
     for (std::size_t k = 0; k < d; ++k) {
       auto one = diagnostics::Draws::from_shape({m, b, 1});
       for (std::size_t c = 0; c < m; ++c)
@@ -116,11 +120,11 @@ TEST(ConvergenceChecker, EqualsTheDiagnosticsBlockByBlock) {
   }
 }
 
-TEST(ConvergenceChecker, ManyChainsUseTheRadixSortInChunks) {
-  // 300 chains x 40 draws: blocks above the comparison-sort cutoff.
+TEST(ConvergenceChecker, ManyChainsUseTheRadixSort) {
+  // 300 chains x 40 draws: more draws than the insertion-sort cutoff.
   expect_equal_to_diagnostics(make_draws(300, 40, 7), {10, 15, 15}, 2);
-  // 700 chains x 100 draws: blocks of more draws than one sorted chunk
-  // (65535), skipped parameters catching up two such blocks at once.
+  // 700 chains x 200 draws: 140 000 draws per parameter in one radix sort
+  // (more than 16 bits of counts), after checks that stopped early.
   const auto x = make_draws(700, 200, 8);
   expect_equal_to_diagnostics(x, {100, 100}, 2);
   EXPECT_GT(expect_early_exit_equal(x, {100, 60, 40}, 2), 0u);
@@ -156,7 +160,7 @@ diagnostics::Draws columns(const diagnostics::Draws& x, const std::vector<std::s
 // partial verdict names the first failing parameter in the order (the
 // previous failure first, then by index) with its values bit for bit; a
 // complete one equals check_convergence. Parameters skipped at some checks
-// merge several pending blocks at a later one. Returns how many partial
+// are checked over several blocks at a later one. Returns how many partial
 // checks skipped parameters.
 std::size_t expect_early_exit_equal(const diagnostics::Draws& x,
                                     const std::vector<std::size_t>& blocks, std::size_t threads) {
@@ -170,7 +174,7 @@ std::size_t expect_early_exit_equal(const diagnostics::Draws& x,
   ConvergenceChecker checker;
   std::size_t lead = 0, done = 0, check = 0, skipped = 0;
   for (std::size_t b : blocks) {
-    EXPECT_TRUE(checker.add(slice(x, all, done, done + b), all, threads).ok());
+    EXPECT_TRUE(checker.add(slice(x, all, done, done + b), all).ok());
     done += b;
     if (done < diagnostics::kMinDraws) continue;
     const ConvergenceOptions& o = targets[check++ % 3];
@@ -235,7 +239,8 @@ TEST(ConvergenceChecker, EarlyExitStopsAtTheFirstFailureWithItsExactValues) {
     }
     EXPECT_GT(skipped, 0u) << "key " << key;
   }
-  // Many chains, and a chain that drops out while blocks are pending.
+  // Many chains, and a chain that drops out after checks that skipped
+  // parameters.
   EXPECT_GT(expect_early_exit_equal(make_draws(300, 40, 7), {10, 15, 15}, 2), 0u);
   const auto x = make_draws(4, 300, 9);
   ConvergenceChecker checker;

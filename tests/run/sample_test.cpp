@@ -84,6 +84,28 @@ TEST(Sample, ResultsAreBitwiseIdenticalForOneOrTwoThreads) {
   }
 }
 
+TEST(Sample, SummarizeFalseSkipsOnlyTheSummaryAndWarnings) {
+  SampleOptions o = small(100, 80);
+  o.num_warmup = 5;  // too short to adapt: the full run warns
+  auto full = sample(make_key(4), Gaussian::scales_10d(), Vec(xt::zeros<double>({10})), o);
+  o.summarize = false;
+  auto bare = sample(make_key(4), Gaussian::scales_10d(), Vec(xt::zeros<double>({10})), o);
+  ASSERT_TRUE(full.ok() && bare.ok());
+  expect_same_draws(*full, *bare);
+  EXPECT_TRUE(full->summary.ok());
+  EXPECT_FALSE(full->warnings.empty());
+  EXPECT_FALSE(bare->summary.ok());
+  EXPECT_TRUE(bare->warnings.empty());
+  // The blocks of a resumed run are the same with or without summaries.
+  auto more_full = resume(full->checkpoints, nuts::Kernel{}, Gaussian::scales_10d(), small(50, 5));
+  SampleOptions bare_more = small(50, 5);
+  bare_more.summarize = false;
+  auto more_bare = resume(bare->checkpoints, nuts::Kernel{}, Gaussian::scales_10d(), bare_more);
+  ASSERT_TRUE(more_full.ok() && more_bare.ok());
+  expect_same_draws(*more_full, *more_bare);
+  EXPECT_FALSE(more_bare->summary.ok());
+}
+
 TEST(Sample, ThinningKeepsEveryKthDrawOfTheSameChains) {
   SampleOptions o = small(100, 90);
   auto all = sample(make_key(3), Gaussian::correlated_2d(), Vec{0.0, 3.0}, o);

@@ -17,7 +17,7 @@ double mean(std::span<const double> x);
 double variance(std::span<const double> x);
 
 /// mean() and variance() of each row of the row-major [rows, n] array `x`,
-/// bit for bit: each row's sums run in the same order, but four rows at a
+/// bit for bit: each row's sums run in the same order, but eight rows at a
 /// time, so that their additions overlap (one row's sum is a chain of
 /// dependent additions, bound by their latency). `variances` may be null.
 void row_moments(const double* x, std::size_t rows, std::size_t n, double* means,

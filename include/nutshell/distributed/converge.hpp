@@ -93,12 +93,14 @@ struct ExecutorBackend {
   absl::StatusOr<Result> first_block(std::size_t num_samples) {
     SampleOptions o = options;
     o.num_samples = num_samples;
+    o.summarize = false;  // finish_run summarises the joined blocks once
     o.chains = mine;
     return agree(nutshell::sample(key, kernel, logdensity, initial, o, callback));
   }
   absl::StatusOr<Result> next_block(const Result& previous, std::size_t num_samples) {
     SampleOptions o = options;
     o.num_samples = num_samples;
+    o.summarize = false;  // finish_run summarises the joined blocks once
     return agree(nutshell::resume(previous.checkpoints, kernel, logdensity, o, callback));
   }
   /// A block fails on every rank when it fails on one (e.g. all of a rank's

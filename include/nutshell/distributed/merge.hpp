@@ -84,6 +84,10 @@ absl::StatusOr<Draws<State, Params, Info>> merge(std::vector<ChainPiece<State, P
     d.params.push_back(p.end.params);
     d.checkpoints.push_back(p.end);
   }
+  if (!options.summarize) {
+    d.summary = absl::UnknownError("not summarised: SampleOptions::summarize is false");
+    return d;
+  }
   d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
   d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
                             d.accounting, keep * options.thinning, options.warnings);

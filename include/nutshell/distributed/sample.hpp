@@ -114,6 +114,7 @@ auto run_mine(const E& exec, const Key& key, const K& kernel, const G& g, const 
   }();
   const std::size_t interval = dopts.checkpoint_interval;
   SampleOptions o = options;
+  o.summarize = false;  // rank 0 summarises the merged chains (merge.hpp)
   if (interval == 0) {
     o.chains = mine;
     absl::StatusOr<D> d = nutshell::sample(key, kernel, g, initial, o, cb);

@@ -61,12 +61,14 @@ struct LocalBackend {
   absl::StatusOr<Result> first_block(std::size_t num_samples) {
     SampleOptions o = options;
     o.num_samples = num_samples;
+    o.summarize = false;  // finish_run summarises the joined blocks once
     return sample(key, kernel, logdensity, initial, o, callback);
   }
   /// The next block: `resume` from the previous block's checkpoints.
   absl::StatusOr<Result> next_block(const Result& previous, std::size_t num_samples) {
     SampleOptions o = options;
     o.num_samples = num_samples;
+    o.summarize = false;  // finish_run summarises the joined blocks once
     return resume(previous.checkpoints, kernel, logdensity, o, callback);
   }
   /// One process holds every chain: nothing to exchange.

@@ -41,11 +41,10 @@ struct ConvergenceOptions {
   /// kept draws per chain (times SampleOptions::thinning transitions). 1 gives constant
   /// blocks. The default 1.5 overshoots the first passing block by at
   /// most 50%; checks before the last stop at the first failing
-  /// parameter, so their R-hat and ESS cost about one parameter each and
-  /// the run's checks about one complete check of its final draws plus
-  /// sorting every draw once. The checks' share of the run time is
-  /// measured in benchmarks/README.md ("Sampling until converged",
-  /// "Convergence check: incremental", "... early exit and lazy merge").
+  /// parameter, so they cost about one parameter each and the run's
+  /// checks about one complete check of its final draws. The checks' share
+  /// of the run time is measured in benchmarks/README.md ("Sampling until
+  /// converged" and the sections after it).
   double block_growth = 1.5;
   /// The most kept draws per chain; the run stops there, converged or not
   /// (the last block is cut to fit). Must be >= block_size.

@@ -153,7 +153,7 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     Clock checking;
     const std::size_t threads =
         detail::resolve_num_threads(options.num_threads, g->positions.shape(2));
-    if (auto s = checker.add(g->positions, g->chains, threads); !s.ok()) return s;
+    if (auto s = checker.add(std::move(g->positions), g->chains); !s.ok()) return s;
     done = checker.num_draws();
     // A check that cannot end the run unless it passes stops at the first
     // parameter that misses a target (the same decision, less work); the

@@ -1,71 +1,38 @@
-// The convergence check of `sample_until_converged`, kept up to date block
-// by block instead of recomputed from all the draws (converge_loop.hpp).
+// The convergence check of `sample_until_converged` (converge_loop.hpp):
+// the draws so far, block by block, and the check of all of them.
 //
-// Why it is cheaper and still exact: rank-normalised R-hat, bulk ESS and
-// tail ESS (diagnostics.hpp) rank all draws so far of each parameter, and
-// sorting them was the main cost of a check. The checker keeps each
-// parameter's pooled draws sorted, tagged with (chain, draw), and merges
-// each new block into them in O(N) (only the block is sorted). From the
-// sorted draws a check reads the median and the 5% / 95% quantiles
-// directly, ranks the split chains' draws by skipping the middle draw of
-// each odd-length chain (the split moves as chains grow, so split ranks are
-// derived at each check, not kept), and gets the folded draws |x - median|
-// in sorted order by a two-pointer walk outward from the median, so no
-// check sorts anything. The split, rank-normalised chains are then handed
-// to the diagnostics' own R-hat and ESS (unchecked.hpp), so every value is
-// bitwise diagnostics::rhat / ess_bulk / ess_tail of the joined draws.
+// Each check computes rank-normalised R-hat, bulk ESS and tail ESS
+// (diagnostics.hpp) of every parameter from its draws sorted once
+// (diagnostics/sorted_draws.hpp, which summary() uses too): bitwise
+// diagnostics::rhat / ess_bulk / ess_tail of the joined draws. The sort
+// starts from scratch at every check, in per-thread buffers that are kept
+// from check to check. An earlier version kept each parameter's draws
+// sorted across checks and merged every new block in; its per-parameter
+// arrays, fresh memory that grew at every check, cost more in first-touch
+// page faults and merging than sorting again costs in warm buffers (2x
+// per check, benchmarks/README.md).
 //
-// Why lazily, and why an early exit: a check that only has to decide "not
-// yet" can stop at the first parameter that misses a target (the decision
-// is the same as checking all), and starts with the parameter that missed
-// at the previous check, the likeliest to miss again. A parameter that no
-// check reaches keeps its new blocks pending and sorts and merges them
-// (all at once, in the same order as block by block) only when a check
-// reaches it, so skipped parameters cost nothing beyond storing the block.
+// Why an early exit: a check that only has to decide "not yet" can stop at
+// the first parameter that misses a target (the decision is the same as
+// checking all), and starts with the parameter that missed at the previous
+// check, the likeliest to miss again; the parameters it does not reach
+// cost nothing.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <memory>
-#include <new>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/diagnostics/sorted_draws.hpp"
 #include "nutshell/run/converge_check.hpp"
 
 namespace nutshell {
-namespace detail {
-/// std::allocator whose resize leaves new doubles and integers
-/// uninitialised: the checker's arrays are always written before they are
-/// read, and zeroing them first was a tenth of a check.
-template <class T>
-struct UninitAllocator : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = UninitAllocator<U>;
-  };
-  UninitAllocator() = default;
-  template <class U>
-  UninitAllocator(const UninitAllocator<U>&) {}
-  template <class U>
-  void construct(U* p) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-template <class T>
-using UninitVector = std::vector<T, UninitAllocator<T>>;
-}  // namespace detail
 
-/// All draws so far of a run's chains, in the form the check needs: a value
-/// type holding, per parameter, the pooled draws sorted. check() after any
+/// All draws so far of a run's chains, block by block: a value type.
+/// check() after any
 /// sequence of add() gives the verdict of check_convergence on the joined
 /// draws (bit for bit).
 class ConvergenceChecker {
@@ -76,10 +43,8 @@ class ConvergenceChecker {
   /// known chains missing from `chains` (they failed) are dropped with all
   /// their earlier draws, as the joined draws drop them. InvalidArgument
   /// for a non-finite draw or a dimension that differs from the first
-  /// block's; the checker is then unchanged. `num_threads` share the
-  /// parameters.
-  absl::Status add(const diagnostics::Draws& block, const std::vector<std::size_t>& chains,
-                   std::size_t num_threads = 1);
+  /// block's; the checker is then unchanged.
+  absl::Status add(diagnostics::Draws block, const std::vector<std::size_t>& chains);
 
   /// check_convergence of the draws added so far (the same errors: no
   /// chain, fewer than diagnostics::kMinDraws draws per chain, invalid
@@ -99,32 +64,28 @@ class ConvergenceChecker {
   /// Draws per chain, chains and parameters added so far.
   std::size_t num_draws() const { return num_draws_; }
   std::size_t num_chains() const { return chains_.size(); }
-  std::size_t dimension() const { return sorted_.size(); }
+  std::size_t dimension() const { return dim_; }
 
  private:
-  /// One parameter's merged draws, ascending by value, and for each its
-  /// (row << 32 | draw) within the chains so far; `merged` counts the
-  /// blocks in them (the later ones are still in pending_).
-  struct Sorted {
-    detail::UninitVector<double> values;
-    detail::UninitVector<std::uint64_t> tags;
-    std::size_t merged = 0;
-  };
-  /// A block not yet merged into every parameter, rows as in chains_.
-  struct Pending {
-    diagnostics::Draws block;
+  /// A block as added, rows as in chains_ (rows of dropped chains are
+  /// removed from every block).
+  struct Block {
+    diagnostics::Draws draws;
     std::size_t first_draw = 0;
   };
-  absl::Status drop_chains(const std::vector<std::size_t>& chains, std::size_t num_threads);
-  /// Merges parameter k's pending blocks into sorted_[k].
-  void catch_up(std::size_t k);
+  absl::Status drop_chains(const std::vector<std::size_t>& chains);
 
-  std::vector<Sorted> sorted_;
-  std::deque<Pending> pending_;  // blocks pending_base_, pending_base_ + 1, ...
-  std::size_t pending_base_ = 0;
+  std::vector<Block> blocks_;
   std::vector<std::size_t> chains_;
   std::size_t num_draws_ = 0;
+  std::size_t dim_ = 0;
   std::size_t first_failed_ = 0;  // checked first by an early-exit check
+  // One thread's buffers each (the sort and the rank diagnostics), kept
+  // from check to check: fresh ones at every check were first-touch page
+  // faults and zero fills. They carry no values between uses.
+  std::vector<diagnostics::SortedScratch> scratch_;
+  std::vector<diagnostics::TaggedDraws> sorted_;  // per thread
+  std::vector<double> scores_;  // rank-normal scores of the untied ranks
   bool started_ = false;
 };
 

@@ -276,6 +276,10 @@ absl::StatusOr<Draws<State, Params, Info>> assemble(
     for (std::size_t r = 0; r < m; ++r) warmup.push_back(&chains[rows[r]]->warmup);
     assemble_warmup(warmup, d.warmup);
   }
+  if (!options.summarize) {
+    d.summary = absl::UnknownError("not summarised: SampleOptions::summarize is false");
+    return d;
+  }
   if (nd == 0) {
     d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
   } else {

@@ -165,6 +165,12 @@ struct SampleOptions {
   /// Draws::warmup (CmdStan's save_warmup), every thinning-th one, apart
   /// from the sampling draws: the summary and warnings never see them.
   bool save_warmup = false;
+  /// Compute the summary table and the warnings at the end of the run.
+  /// false leaves Draws::summary an error and Draws::warnings empty (the
+  /// draws are the same): for callers that join blocks and summarise once,
+  /// as sample_until_converged does with its blocks (a summary of 256
+  /// chains costs more than the run's convergence checks).
+  bool summarize = true;
   /// Run only these of the num_chains chains (each keyed and started as in
   /// the whole run, so its draws are bitwise the whole run's); the rows of
   /// Draws are these chains. Unset: every chain. One process's share of a
