@@ -15,6 +15,19 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::uint64_t kDrawMask = 0xffffffffULL;
 constexpr std::size_t kExcluded = std::numeric_limits<std::size_t>::max();
 
+// Sizes a scratch array to n entries whose old contents are not needed:
+// growing past its capacity reallocates without copying them, with room for
+// the next check (the draws grow by half at each by default). A plain
+// resize copied the old entries into the new array, a tenth of a check.
+template <class V>
+void size_for_overwrite(V& v, std::size_t n) {
+  if (n > v.capacity()) {
+    v.clear();
+    v.reserve(n + n / 2);
+  }
+  v.resize(n);
+}
+
 // Where draw `tag` of m chains of n draws goes in split_chains' [2m, n/2]
 // layout (first halves, then second halves; the middle draw of an odd n is
 // dropped: kExcluded). Without branches on the half: in sorted order the
@@ -40,17 +53,17 @@ RankDiagnostics values_of(const UninitVector<double>& v,
                           std::span<const double> scores, SortedScratch& s) {
   const std::size_t n_all = v.size();
   const std::size_t num_split = 2 * split.m * split.half;
-  s.z.resize(num_split);
-  s.z_folded.resize(num_split);
-  s.indicator.resize(num_split);
+  size_for_overwrite(s.z, num_split);
+  size_for_overwrite(s.z_folded, num_split);
+  size_for_overwrite(s.indicator, num_split);
   const ChainsView z{s.z.data(), 2 * split.m, split.half};
   const ChainsView z_folded{s.z_folded.data(), 2 * split.m, split.half};
   const ChainsView indicator{s.indicator.data(), 2 * split.m, split.half};
   // Bulk: ranks of the split chains' draws. Every draw is written and the
   // excluded middle draws overwritten by the next (no branch per draw).
-  s.values.resize(n_all + 1);
-  s.dest.resize(n_all + 1);
-  s.position.resize(n_all);
+  size_for_overwrite(s.values, n_all + 1);
+  size_for_overwrite(s.dest, n_all + 1);
+  size_for_overwrite(s.position, n_all);
   std::size_t count = 0;
   for (std::size_t i = 0; i < n_all; ++i) {
     const std::size_t p = split(tags[i]);
@@ -152,8 +165,8 @@ void sort_pairs(SortedScratch& s) {
   for (std::size_t i = 0; i < n; ++i)
     for (int p = kFirst; p < kPasses; ++p)
       ++counts[p][(s.keys[i] >> (p * kBits)) & (kBuckets - 1)];
-  s.keys_next.resize(n);
-  s.tags_next.resize(n);
+  size_for_overwrite(s.keys_next, n);
+  size_for_overwrite(s.tags_next, n);
   for (int p = kFirst; p < kPasses; ++p) {
     std::size_t* count = counts[p];
     const int shift = p * kBits;
@@ -205,8 +218,8 @@ void sort_draws(std::span<const BlockView> blocks, std::size_t k, TaggedDraws& o
                 SortedScratch& s) {
   std::size_t total = 0;
   for (const BlockView& b : blocks) total += b.rows * b.draws;
-  s.keys.resize(total);
-  s.tags.resize(total);
+  size_for_overwrite(s.keys, total);
+  size_for_overwrite(s.tags, total);
   std::size_t at = 0;
   for (const BlockView& b : blocks) {
     const double* x = b.data + k;
@@ -217,7 +230,7 @@ void sort_draws(std::span<const BlockView> blocks, std::size_t k, TaggedDraws& o
       }
   }
   sort_pairs(s);
-  out.values.resize(total);
+  size_for_overwrite(out.values, total);
   for (std::size_t i = 0; i < total; ++i) out.values[i] = value_of_key(s.keys[i]);
   out.tags.swap(s.tags);
 }
