@@ -44,10 +44,9 @@ struct SplitLayout {
   }
 };
 
-
 // posterior's rhat, ess_bulk and ess_tail of one parameter from its sorted
 // draws, composed as diagnostics.cpp composes them (see the file comment of
-// converge_state.hpp).
+// sorted_draws.hpp).
 RankDiagnostics values_of(const UninitVector<double>& v,
                           const UninitVector<std::uint64_t>& tags, const SplitLayout& split,
                           std::span<const double> scores, SortedScratch& s) {
