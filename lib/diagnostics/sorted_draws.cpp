@@ -121,8 +121,8 @@ RankDiagnostics values_of(const UninitVector<double>& v,
   return out;
 }
 
-// Unsigned keys in the order of the doubles (argsort's): + 0.0
-// maps -0.0 to +0.0, which compare equal and must tie.
+// Unsigned keys in the order of the doubles: + 0.0 maps -0.0 to +0.0,
+// which compare equal and must tie.
 std::uint64_t sort_key(double v) {
   const auto bits = std::bit_cast<std::uint64_t>(v + 0.0);
   return (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
@@ -134,9 +134,8 @@ double value_of_key(std::uint64_t key) {
 }
 
 // Sorts scratch's (keys, tags) pairs by key, ties in their order (a stable
-// sort: the order argsort gives), in place in scratch.keys and
-// scratch.tags. Sorting the pairs themselves, not an index into them, saves
-// argsort's gathers and its five fresh arrays per call.
+// sort), in place in scratch.keys and scratch.tags. Sorting the pairs
+// themselves, not an index into them, saves the gathers of an index sort.
 //
 // How: least-significant-digit radix on 8-bit digits of the keys' high 32
 // bits only (sign, exponent and 20 bits of mantissa; a digit every key
@@ -196,8 +195,11 @@ void sort_pairs(SortedScratch& s) {
       continue;
     }
     std::size_t j = i + 2;
-    while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) ++j;
-    if (j - i <= 32) {
+    bool tied = keys[i] == keys[i + 1];
+    while (j < n && (keys[j] >> 32) == (keys[i] >> 32)) tied = tied && keys[j] == keys[i], ++j;
+    if (tied) {
+      // Exact ties (discrete draws) are in order already.
+    } else if (j - i <= 32) {
       insertion_sort(i, j);
     } else {
       std::vector<std::pair<std::uint64_t, std::uint64_t>> run(j - i);
@@ -232,6 +234,15 @@ void sort_draws(std::span<const BlockView> blocks, std::size_t k, TaggedDraws& o
   size_for_overwrite(out.values, total);
   for (std::size_t i = 0; i < total; ++i) out.values[i] = value_of_key(s.keys[i]);
   out.tags.swap(s.tags);
+}
+
+std::vector<std::size_t> argsort_radix(std::span<const double> v) {
+  SortedScratch s;
+  s.keys.resize(v.size());
+  s.tags.resize(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) s.keys[i] = sort_key(v[i]), s.tags[i] = i;
+  sort_pairs(s);
+  return std::vector<std::size_t>(s.tags.begin(), s.tags.end());
 }
 
 void rank_normal_scores(std::size_t count, std::span<double> out) {

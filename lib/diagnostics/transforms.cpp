@@ -1,13 +1,12 @@
 #include "nutshell/diagnostics/transforms.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
-#include <cstdint>
 #include <span>
 #include <vector>
 
 #include "nutshell/diagnostics/quantile.hpp"
+#include "nutshell/diagnostics/sorted_draws.hpp"
 #include "nutshell/diagnostics/special_functions.hpp"
 
 namespace nutshell::diagnostics {
@@ -55,57 +54,8 @@ double rank_normal_score(std::size_t r, std::size_t s) {
   return normal_quantile((static_cast<double>(r) - c) / denominator);
 }
 
-namespace {
-
-// Positions of `v` in ascending order by a stable LSD radix sort on
-// order-preserving integer keys, kDigitBits per pass. Comparison sorts
-// spend most of their time on branch mispredictions here; each pass costs
-// O(n + 2^kDigitBits), so fewer bits per digit suit fewer draws.
-template <int kDigitBits>
-std::vector<std::size_t> radix_argsort(std::span<const double> v) {
-  constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
-  constexpr int kPasses = (64 + kDigitBits - 1) / kDigitBits;
-  const std::size_t n = v.size();
-  std::vector<std::uint64_t> keys(n), keys_next(n);
-  std::vector<std::size_t> order(n), order_next(n);
-  std::vector<std::size_t> counts(kPasses * kBuckets, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    // + 0.0 maps -0.0 to +0.0, which compare equal and must tie.
-    const auto bits = std::bit_cast<std::uint64_t>(v[i] + 0.0);
-    const std::uint64_t key = (bits >> 63) ? ~bits : bits | (std::uint64_t{1} << 63);
-    keys[i] = key;
-    order[i] = i;
-    for (int p = 0; p < kPasses; ++p) {
-      ++counts[p * kBuckets + ((key >> (p * kDigitBits)) & (kBuckets - 1))];
-    }
-  }
-  for (int p = 0; p < kPasses; ++p) {
-    std::size_t* count = counts.data() + p * kBuckets;
-    const int shift = p * kDigitBits;
-    // A digit shared by every key leaves the order unchanged.
-    if (count[(keys[0] >> shift) & (kBuckets - 1)] == n) continue;
-    std::size_t offset = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-      const std::size_t c = count[b];
-      count[b] = offset;
-      offset += c;
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t dest = count[(keys[i] >> shift) & (kBuckets - 1)]++;
-      keys_next[dest] = keys[i];
-      order_next[dest] = order[i];
-    }
-    keys.swap(keys_next);
-    order.swap(order_next);
-  }
-  return order;
-}
-
-}  // namespace
-
-// Small n: a comparison sort (the radix sorts' bucket tables cost more than
-// the sort); then 8-bit digits (8 passes over 256 buckets) up to 64k
-// draws, 11-bit digits (6 passes over 2048) beyond.
+// Small n: a comparison sort (below the radix sort's fixed cost); else the
+// pair sort of sorted_draws.hpp with the positions as tags.
 std::vector<std::size_t> argsort(std::span<const double> v) {
   constexpr std::size_t kSmallSort = 64;
   const std::size_t n = v.size();
@@ -118,8 +68,7 @@ std::vector<std::size_t> argsort(std::span<const double> v) {
     });
     return order;
   }
-  if (n < (std::size_t{1} << 16)) return radix_argsort<8>(v);
-  return radix_argsort<11>(v);
+  return argsort_radix(v);
 }
 
 void z_scale_sorted(std::span<const double> sorted, std::span<const std::size_t> dest,

@@ -88,6 +88,11 @@ struct BlockView {
 void sort_draws(std::span<const BlockView> blocks, std::size_t k, TaggedDraws& out,
                 SortedScratch& s);
 
+/// The positions of `v` (finite) in ascending order of value, ties in
+/// position order, -0.0 tying with +0.0, by the radix sort of sort_draws:
+/// argsort() (transforms.hpp) for more than 64 draws.
+std::vector<std::size_t> argsort_radix(std::span<const double> v);
+
 /// rank_normal_score(r + 1, count) for r in [0, count): the scores of the
 /// untied ranks of `count` split draws, one table for every parameter.
 void rank_normal_scores(std::size_t count, std::span<double> out);
