@@ -20,7 +20,7 @@
 //
 // One markdown table on stdout: draws per chain, checks, wall seconds in
 // the checks, in sampling (first_block / next_block: `sample` and `resume`,
-// which include their own per-block summaries), in joining blocks and the
+// which skip their summaries: SampleOptions::summarize), in joining blocks and the
 // final summary, the checks' share of the sampling time, and the sampling
 // wall time per gradient evaluation (warmup included, all threads: what a
 // gradient costs the run), and the parameters the checks evaluated (the
