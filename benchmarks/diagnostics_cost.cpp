@@ -21,13 +21,13 @@
 // and heap allocations per check.
 #include <benchmark/benchmark.h>
 
-#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "benchmarks/alloc_counter.hpp"
 #include "nutshell/diagnostics/summary.hpp"
+#include "nutshell/run/converge_check.hpp"
 #include "nutshell/run/converge_state.hpp"
 
 namespace nutshell {
@@ -41,14 +41,10 @@ std::vector<diagnostics::Draws> make_blocks(std::size_t m, std::size_t n) {
   std::normal_distribution<double> normal;
   std::vector<double> state(m * kDim, 0.0);
   std::vector<diagnostics::Draws> blocks;
-  const ConvergenceOptions o{};
+  const ConvergenceOptions o{.max_draws = n};
   std::size_t done = 0;
   while (done < n) {
-    std::size_t b = done == 0 ? o.block_size
-                              : std::max<std::size_t>(
-                                    o.block_size, static_cast<std::size_t>(std::ceil(
-                                                      (o.block_growth - 1) * done)));
-    b = std::min(b, n - done);
+    const std::size_t b = next_block_size(done, o);
     diagnostics::Draws block = diagnostics::Draws::from_shape({m, b, kDim});
     for (std::size_t c = 0; c < m; ++c)
       for (std::size_t j = 0; j < b; ++j)

@@ -244,6 +244,15 @@ TEST(SampleUntilConverged, MaxDrawsGivesNotConverged) {
   ASSERT_EQ(r->history.size(), 4u);
   EXPECT_EQ(r->history.back().num_draws, 130u);
   ASSERT_TRUE(r->draws.summary.ok());
+  // summarize = false holds for the joined run too, not only its blocks.
+  SampleOptions bare = quick(2);
+  bare.summarize = false;
+  auto b = sample_until_converged(make_key(3), nuts::Kernel{}, Gaussian::correlated_2d(),
+                                  Vec{0.0, 0.0}, bare, conv);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->draws.num_draws(), 130u);
+  EXPECT_FALSE(b->draws.summary.ok());
+  EXPECT_TRUE(b->draws.warnings.empty());
 }
 
 TEST(SampleUntilConverged, ThinningKeepsBlocksInKeptDraws) {

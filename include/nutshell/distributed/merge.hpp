@@ -17,9 +17,9 @@
 #include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/distributed/chain_piece.hpp"
 #include "nutshell/run/accounting.hpp"
+#include "nutshell/run/converge_concat.hpp"
 #include "nutshell/run/pmap.hpp"
 #include "nutshell/run/sample_types.hpp"
-#include "nutshell/run/warnings.hpp"
 
 namespace nutshell::distributed {
 
@@ -84,15 +84,7 @@ absl::StatusOr<Draws<State, Params, Info>> merge(std::vector<ChainPiece<State, P
     d.params.push_back(p.end.params);
     d.checkpoints.push_back(p.end);
   }
-  if (!options.summarize) {
-    d.summary = absl::UnknownError("not summarised: SampleOptions::summarize is false");
-    return d;
-  }
-  d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
-  d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
-                            d.accounting, keep * options.thinning, options.warnings);
-  if (d.summary.ok())
-    for (const auto& w : d.warnings) d.summary->warnings.push_back(w.message);
+  nutshell::detail::finish_run(d, options);
   return d;
 }
 

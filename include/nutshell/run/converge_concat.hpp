@@ -204,9 +204,15 @@ absl::Status append_block(Draws<State, Params, Info>& acc, Draws<State, Params, 
 }
 
 /// The summary table and warnings of the joined run, as `sample` computes
-/// them for one run of the same draws.
+/// them for one run of the same draws (neither with options.summarize
+/// false). Also the end of distributed::merge.
 template <class State, class Params, class Info>
 void finish_run(Draws<State, Params, Info>& d, const SampleOptions& options) {
+  if (!options.summarize) {
+    d.summary = absl::UnknownError("not summarised: SampleOptions::summarize is false");
+    d.warnings.clear();
+    return;
+  }
   d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
   d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
                             d.accounting, d.num_draws() * options.thinning, options.warnings);
