@@ -23,10 +23,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 std::span<const double> all_draws(const ChainDraws& x) {
   return {x.data(), x.size()};
 }
-std::span<const double> chain(const ChainDraws& x, std::size_t c) {
-  const std::size_t n = x.shape()[1];
-  return {x.data() + c * n, n};
-}
 
 // posterior's should_return_NA: draws equal to within machine epsilon
 // (an absolute tolerance) carry no information about mixing.
