@@ -14,21 +14,28 @@
 //
 //   bazel run //benchmarks:convergence_check_cost -- [--threads=0] [--seed=1]
 //       [--chains=N] [--density=gaussian|gaussian2000|eight_schools_nc|logistic_1000x25]
-//       [--run=targets|long]   (only those rows; --work=0|2000 is --density=gaussian[2000])
+//       [--run=targets|long]   (only those rows)
+//       [--work=N]   (only the Gaussian with N extra operations per gradient:
+//                     a sweep of the density's cost; 0 is gaussian)
 //
 // Outside `bazel run` set NUTSHELL_POSTERIORS_DIR to tests/posteriors/data.
 //
 // One markdown table on stdout: draws per chain, checks, wall seconds in
 // the checks, in sampling (first_block / next_block: `sample` and `resume`,
 // which skip their summaries: SampleOptions::summarize), in joining blocks and the
-// final summary, the checks' share of the sampling time, and the sampling
+// final summary, the checks' share of the sampling time; the time
+// diagnostics::summary of the joined draws takes (timed after the run: the
+// run itself takes the table's sorted columns from its last check, so the
+// checks do that work once for both) and the checks' share net of it; the sampling
 // wall time per gradient evaluation (warmup included, all threads: what a
 // gradient costs the run), and the parameters the checks evaluated (the
 // early exit skips the rest) out of checks x dimension.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
+#include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/mcmc/nuts.hpp"
 #include "nutshell/run/converge.hpp"
 #include "tests/posteriors/eight_schools_nc.hpp"
@@ -73,7 +80,7 @@ int run(int argc, char** argv) {
     else if (a.rfind("--seed=", 0) == 0) seed = std::strtoull(a.c_str() + 7, nullptr, 10);
     else if (a.rfind("--chains=", 0) == 0) only_chains = std::strtol(a.c_str() + 9, nullptr, 10);
     else if (a.rfind("--work=", 0) == 0)
-      only_density = std::strtol(a.c_str() + 7, nullptr, 10) ? "gaussian2000" : "gaussian";
+      only_density = "gaussian" + std::to_string(std::strtol(a.c_str() + 7, nullptr, 10));
     else if (a.rfind("--density=", 0) == 0) only_density = a.substr(10);
     else if (a.rfind("--run=", 0) == 0) only_run = a.substr(6);
     else {
@@ -92,10 +99,17 @@ int run(int argc, char** argv) {
   std::printf("block_size %zu, block_growth %g, NUTS, 1000 warmup\n\n", defaults.block_size,
               defaults.block_growth);
   std::printf("| density | chains | run | draws/chain | checks | check s | sampling s | join s | "
-              "check / sampling | sampling ns / gradient | parameters checked |\n"
-              "|---|---|---|---|---|---|---|---|---|---|---|\n");
-  const std::string densities[] = {"gaussian", "gaussian2000", "eight_schools_nc",
-                                   "logistic_1000x25"};
+              "check / sampling | summary s | (check - summary) / sampling | "
+              "sampling ns / gradient | parameters checked |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<std::string> densities = {"gaussian", "gaussian2000", "eight_schools_nc",
+                                        "logistic_1000x25"};
+  // --work=N: the Gaussian with N extra operations per gradient (N = 0 is
+  // "gaussian"), for a sweep of the density's cost.
+  if (only_density == "gaussian0") only_density = "gaussian";
+  if (only_density.rfind("gaussian", 0) == 0 && only_density != "gaussian" &&
+      only_density != "gaussian2000")
+    densities.push_back(only_density);
   for (const std::string& density : densities)
   for (std::size_t chains : {4u, 256u}) {
     for (bool long_run : {false, true}) {
@@ -122,22 +136,30 @@ int run(int argc, char** argv) {
                                            a.gradient_evaluations_step_size_search +
                                            a.gradient_evaluations);
         // How far the early exit got: parameters evaluated over all checks.
+        // What the run's summary table would cost without the last
+        // check's sorted columns (diagnostics::summary of the joined draws,
+        // timed here, outside the run).
+        PhaseClock summarizing;
+        auto table = diagnostics::summary(r->draws.positions);
+        const double summary_seconds = summarizing.wall_seconds();
+        if (!table.ok()) return false;
         std::size_t evaluated = 0;
         for (const auto& v : r->history) evaluated += v.parameters_checked;
         const std::size_t all = r->history.size() * r->draws.positions.shape(2);
-        std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% | %.0f | "
-                    "%zu / %zu |\n",
+        std::printf("| %s | %zu | %s | %zu | %zu | %.4f | %.3f | %.4f | %.2f%% | %.4f | %.2f%% | "
+                    "%.0f | %zu / %zu |\n",
                     density.c_str(), chains, long_run ? "long (max_draws)" : "default targets",
                     r->draws.num_draws(), r->history.size(), r->check_seconds,
                     r->sampling_seconds, r->join_seconds,
-                    100.0 * r->check_seconds / r->sampling_seconds,
+                    100.0 * r->check_seconds / r->sampling_seconds, summary_seconds,
+                    100.0 * (r->check_seconds - summary_seconds) / r->sampling_seconds,
                     1e9 * r->sampling_seconds / gradients, evaluated, all);
         std::fflush(stdout);
         return true;
       };
       bool ok = true;
-      if (density == "gaussian" || density == "gaussian2000") {
-        const int work = density == "gaussian" ? 0 : 2000;
+      if (density.rfind("gaussian", 0) == 0) {
+        const int work = density == "gaussian" ? 0 : std::atoi(density.c_str() + 8);
         ok = report(sample_until_converged(make_key(seed), nuts::Kernel{}, StdGaussian{10, work},
                                            InitialPositions::uniform(10), o, conv));
       } else if (density == "eight_schools_nc") {

@@ -25,16 +25,24 @@ namespace {
 class Summarizer {
  public:
   Summarizer(const double* x, std::size_t m, std::size_t n, std::size_t d)
-      : x_(x), m_(m), n_(n), d_(d), slice_(m * n), scores_(2 * m * (n / 2)) {
-    rank_normal_scores(scores_.size(), scores_);
-  }
+      : x_(x), m_(m), n_(n), d_(d), slice_(m * n) {}
 
-  SummaryRow row(std::size_t k, std::string name) {
+  // Row k; its sorted columns from `ranked` when given, else sorted here.
+  SummaryRow row(std::size_t k, std::string name, const RankedColumns* ranked = nullptr) {
     SummaryRow row;
     row.name = std::move(name);
     for (std::size_t i = 0; i < m_ * n_; ++i) slice_[i] = x_[i * d_ + k];
     row.mean = mean(slice_);
     row.sd = sd(slice_);
+    if (ranked) {
+      row.median = ranked->median, row.q5 = ranked->q5, row.q95 = ranked->q95;
+      row.ess_bulk = ranked->ess_bulk, row.ess_tail = ranked->ess_tail, row.rhat = ranked->rhat;
+      return row;
+    }
+    if (scores_.empty()) {  // first sorted row: the scores table, once
+      scores_.resize(2 * m_ * (n_ / 2));
+      rank_normal_scores(scores_.size(), scores_);
+    }
     const BlockView all{x_, m_, n_, d_, 0};
     sort_draws({&all, 1}, k, sorted_, scratch_);
     const std::span<const double> v(sorted_.values);
@@ -78,6 +86,27 @@ absl::StatusOr<Summary> summary(const Draws& draws, std::size_t num_divergences,
   Summarizer summarizer(draws.data(), m, n, d);
   for (std::size_t k = 0; k < d; ++k)
     out.rows.push_back(summarizer.row(k, names.empty() ? absl::StrCat("x[", k, "]") : names[k]));
+  return out;
+}
+
+absl::StatusOr<Summary> summary(const Draws& draws, std::size_t num_divergences,
+                                const std::vector<std::string>& names,
+                                std::span<const RankedColumns> ranked) {
+  if (absl::Status s = validate_draws(draws); !s.ok()) return s;
+  const std::size_t m = draws.shape()[0], n = draws.shape()[1], d = draws.shape()[2];
+  if (!names.empty() && names.size() != d)
+    return absl::InvalidArgumentError(
+        absl::StrCat("got ", names.size(), " parameter names for ", d, " dimensions"));
+  if (ranked.size() != d)
+    return absl::InvalidArgumentError(
+        absl::StrCat("got sorted columns of ", ranked.size(), " parameters for ", d, " dimensions"));
+  Summary out;
+  out.num_divergences = num_divergences;
+  out.rows.reserve(d);
+  Summarizer summarizer(draws.data(), m, n, d);
+  for (std::size_t k = 0; k < d; ++k)
+    out.rows.push_back(
+        summarizer.row(k, names.empty() ? absl::StrCat("x[", k, "]") : names[k], &ranked[k]));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "nutshell/diagnostics/quantile.hpp"
 #include "nutshell/diagnostics/sorted_draws.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
@@ -94,6 +95,7 @@ absl::Status ConvergenceChecker::add(diagnostics::Draws block,
   } else if (auto s = drop_chains(chains); !s.ok()) {
     return s;
   }
+  ranked_complete_ = false;
   blocks_.push_back(Block{std::move(block), num_draws_});
   num_draws_ += b;
   return absl::OkStatus();
@@ -110,6 +112,8 @@ absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOp
         "diagnostics need at least ", diagnostics::kMinDraws, " draws per chain, got ", n));
   if (d == 0) return absl::InvalidArgumentError("draws have no dimension");
   std::vector<double> rhat(d), bulk(d), tail(d);
+  ranked_.resize(d);
+  ranked_complete_ = false;
   // One thread for a small check: starting a thread costs about as much as
   // checking a few thousand draws (tens of microseconds here).
   constexpr std::size_t kValuesPerThread = std::size_t{1} << 15;
@@ -155,6 +159,9 @@ absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOp
       const diagnostics::RankDiagnostics v =
           diagnostics::rank_diagnostics_sorted(sorted_[thread], m, n, table, scratch_[thread]);
       rhat[k] = v.rhat, bulk[k] = v.ess_bulk, tail[k] = v.ess_tail;
+      const std::span<const double> sorted(sorted_[thread].values);
+      ranked_[k] = {diagnostics::median_sorted(sorted), diagnostics::quantile_sorted(sorted, 0.05),
+                    diagnostics::quantile_sorted(sorted, 0.95), v.rhat, v.ess_bulk, v.ess_tail};
       if (passes(k)) continue;
       std::size_t seen = first_failure.load();
       while (p < seen && !first_failure.compare_exchange_weak(seen, p)) {
@@ -168,6 +175,7 @@ absl::StatusOr<ConvergenceVerdict> ConvergenceChecker::check(const ConvergenceOp
   v.parameters_checked = d;
   const std::size_t failed = first_failure.load();
   if (failed < d) first_failed_ = order[failed];
+  ranked_complete_ = !(stop_at_first_failure && failed < d);
   if (stop_at_first_failure && failed < d) {
     const std::size_t k = order[failed];
     v.partial = true;

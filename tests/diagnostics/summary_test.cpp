@@ -141,6 +141,36 @@ TEST(Summary, BadInput) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(summary(ChainDraws::from_shape({2, 3})).status().code(),
             absl::StatusCode::kInvalidArgument);
+  const std::vector<RankedColumns> one_column(1);
+  const auto wrong_ranked = summary(x, 0, {}, one_column);
+  EXPECT_EQ(wrong_ranked.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(wrong_ranked.status().message()).find("1 parameters for 2"),
+            std::string::npos);
+}
+
+// Given sorted columns land in their own fields; mean and sd are computed.
+TEST(Summary, GivenRankedColumnsFillTheirFields) {
+  const Draws x = small_draws();
+  const auto plain = summary(x, 3, {"a", "b"});
+  ASSERT_TRUE(plain.ok());
+  std::vector<RankedColumns> ranked(2);
+  for (std::size_t k = 0; k < 2; ++k)
+    ranked[k] = {10.0 + k, 20.0 + k, 30.0 + k, 40.0 + k, 50.0 + k, 60.0 + k};
+  const auto given = summary(x, 3, {"a", "b"}, ranked);
+  ASSERT_TRUE(given.ok()) << given.status();
+  EXPECT_EQ(given->num_divergences, 3u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const SummaryRow& r = given->rows[k];
+    EXPECT_EQ(r.name, plain->rows[k].name);
+    EXPECT_EQ(r.mean, plain->rows[k].mean);
+    EXPECT_EQ(r.sd, plain->rows[k].sd);
+    EXPECT_EQ(r.median, 10.0 + k);
+    EXPECT_EQ(r.q5, 20.0 + k);
+    EXPECT_EQ(r.q95, 30.0 + k);
+    EXPECT_EQ(r.rhat, 40.0 + k);
+    EXPECT_EQ(r.ess_bulk, 50.0 + k);
+    EXPECT_EQ(r.ess_tail, 60.0 + k);
+  }
 }
 
 }  // namespace

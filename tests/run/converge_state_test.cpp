@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "nutshell/diagnostics/diagnostics.hpp"
+#include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
 
 namespace nutshell {
@@ -255,6 +256,44 @@ TEST(ConvergenceChecker, EarlyExitStopsAtTheFirstFailureWithItsExactValues) {
   EXPECT_TRUE(same(v->max_rhat, w->max_rhat));
   EXPECT_TRUE(same(v->min_ess_bulk, w->min_ess_bulk));
   EXPECT_TRUE(same(v->min_ess_tail, w->min_ess_tail));
+}
+
+// The sorted summary columns of a complete check are those of
+// diagnostics::summary of the joined draws, bit for bit (so a run's table
+// can reuse them); a partial check or a new block withdraws them.
+TEST(ConvergenceChecker, RankedColumnsAreTheSummarysAfterACompleteCheckOnly) {
+  for (std::uint64_t key : {1u, 2u, 3u}) {
+    const auto x = make_draws(5, 301, key);  // odd: the split drops a middle draw
+    const std::vector<std::size_t> all{0, 1, 2, 3, 4};
+    for (std::size_t threads : {1u, 2u}) {
+      ConvergenceChecker checker;
+      ASSERT_TRUE(checker.add(slice(x, all, 0, 100), all).ok());
+      EXPECT_TRUE(checker.ranked().empty());
+      const ConvergenceOptions impossible{.min_ess_bulk = 1e300};
+      ASSERT_TRUE(checker.check(impossible, threads, true).ok());  // stops at parameter 0
+      EXPECT_TRUE(checker.ranked().empty());
+      ASSERT_TRUE(checker.add(slice(x, all, 100, 301), all).ok());
+      ASSERT_TRUE(checker.check(impossible, threads, false).ok());
+      const auto ranked = checker.ranked();
+      const auto table = diagnostics::summary(x);
+      ASSERT_TRUE(table.ok());
+      ASSERT_EQ(ranked.size(), table->rows.size());
+      for (std::size_t k = 0; k < ranked.size(); ++k) {
+        const auto& row = table->rows[k];
+        EXPECT_TRUE(same(ranked[k].median, row.median)) << k;
+        EXPECT_TRUE(same(ranked[k].q5, row.q5)) << k;
+        EXPECT_TRUE(same(ranked[k].q95, row.q95)) << k;
+        EXPECT_TRUE(same(ranked[k].rhat, row.rhat)) << k;
+        EXPECT_TRUE(same(ranked[k].ess_bulk, row.ess_bulk)) << k;
+        EXPECT_TRUE(same(ranked[k].ess_tail, row.ess_tail)) << k;
+      }
+      const auto reused = diagnostics::summary(x, 0, {}, ranked);
+      ASSERT_TRUE(reused.ok()) << reused.status();
+      EXPECT_EQ(reused->to_string(), table->to_string());
+      ASSERT_TRUE(checker.add(slice(x, all, 0, 4), all).ok());  // any new block
+      EXPECT_TRUE(checker.ranked().empty());
+    }
+  }
 }
 
 TEST(ConvergenceChecker, BadBlocksLeaveItUnchanged) {

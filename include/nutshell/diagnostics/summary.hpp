@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,24 @@ std::ostream& operator<<(std::ostream& os, const Summary& summary);
 absl::StatusOr<Summary> summary(const Draws& draws,
                                 std::size_t num_divergences = 0,
                                 const std::vector<std::string>& names = {});
+
+/// The columns of one summary row that need the parameter's draws sorted:
+/// its median, 5% and 95% quantiles, R-hat, bulk and tail ESS.
+struct RankedColumns {
+  double median = 0.0, q5 = 0.0, q95 = 0.0;
+  double rhat = 0.0, ess_bulk = 0.0, ess_tail = 0.0;
+};
+
+/// summary(draws, num_divergences, names) given `ranked`, one entry per
+/// dimension holding exactly these draws' sorted columns (as
+/// ConvergenceChecker::ranked() gives them after its last, complete check
+/// of the same draws): only the means and sds are computed, so the table
+/// costs one pass over the draws instead of a sort per parameter.
+/// InvalidArgument if `ranked` has not one entry per dimension; the result
+/// is otherwise only as right as `ranked`.
+absl::StatusOr<Summary> summary(const Draws& draws, std::size_t num_divergences,
+                                const std::vector<std::string>& names,
+                                std::span<const RankedColumns> ranked);
 
 /// Summarises [chain, draw] draws of one scalar quantity called `name`.
 absl::StatusOr<Summary> summary(const ChainDraws& draws,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -205,15 +206,21 @@ absl::Status append_block(Draws<State, Params, Info>& acc, Draws<State, Params, 
 
 /// The summary table and warnings of the joined run, as `sample` computes
 /// them for one run of the same draws (neither with options.summarize
-/// false). Also the end of distributed::merge.
+/// false). Also the end of distributed::merge. `ranked`, when not empty,
+/// is every parameter's sorted columns of exactly d.positions (the last,
+/// complete convergence check's: ConvergenceChecker::ranked()), so the
+/// table needs no second sort.
 template <class State, class Params, class Info>
-void finish_run(Draws<State, Params, Info>& d, const SampleOptions& options) {
+void finish_run(Draws<State, Params, Info>& d, const SampleOptions& options,
+                std::span<const diagnostics::RankedColumns> ranked = {}) {
   if (!options.summarize) {
     d.summary = absl::UnknownError("not summarised: SampleOptions::summarize is false");
     d.warnings.clear();
     return;
   }
-  d.summary = diagnostics::summary(d.positions, d.num_divergent, options.names);
+  d.summary = ranked.empty()
+                  ? diagnostics::summary(d.positions, d.num_divergent, options.names)
+                  : diagnostics::summary(d.positions, d.num_divergent, options.names, ranked);
   d.warnings = run_warnings(d.summary.ok() ? &*d.summary : nullptr, d.logdensity, d.sample_stats,
                             d.accounting, d.num_draws() * options.thinning, options.warnings);
   if (d.summary.ok())

@@ -126,6 +126,10 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
   ConvergenceChecker checker;
   detail::BlockArrays arrays;  // the blocks' per-draw arrays, joined once at the end
   bool stopped = false;
+  // Whether the checker holds exactly the joined draws (every chain is
+  // local: one process, or one rank), so that the last check's sorted
+  // columns can serve the summary table.
+  bool checked_draws_are_joined = true;
   std::size_t done = 0;
   bool first = true;
   while (true) {
@@ -140,6 +144,7 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
     auto g = backend.gather(std::move(local));
     out.gather_seconds += gathering.wall_seconds();
     if (!g.ok()) return g.status();
+    checked_draws_are_joined = checked_draws_are_joined && g->chains == r->chains;
     Clock joining;
     if (first) {
       out.draws = *std::move(r);
@@ -185,7 +190,14 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
   }
   Clock finishing;
   if (auto s = arrays.restore(out.draws); !s.ok()) return s;
-  detail::finish_run(out.draws, options);
+  // The last check was complete on these draws (it could have ended the
+  // run): the summary reuses its sorts instead of sorting again.
+  const auto ranked = checker.ranked();
+  const bool reuse = checked_draws_are_joined && !ranked.empty() &&
+                     checker.num_draws() == out.draws.num_draws() &&
+                     checker.num_chains() == out.draws.positions.shape(0);
+  detail::finish_run(out.draws, options,
+                     reuse ? ranked : std::span<const diagnostics::RankedColumns>());
   out.join_seconds += finishing.wall_seconds();
   return out;
 }

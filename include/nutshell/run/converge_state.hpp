@@ -21,12 +21,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nutshell/diagnostics/diagnostics.hpp"
 #include "nutshell/diagnostics/sorted_draws.hpp"
+#include "nutshell/diagnostics/summary.hpp"
 #include "nutshell/run/converge_check.hpp"
 
 namespace nutshell {
@@ -61,6 +63,18 @@ class ConvergenceChecker {
                                            std::size_t num_threads = 1,
                                            bool stop_at_first_failure = false);
 
+  /// Every parameter's summary columns that need its draws sorted
+  /// (median, quantiles, R-hat, ESS), bitwise those of
+  /// diagnostics::summary() of the joined draws, when the last check was
+  /// complete (every parameter evaluated, no early exit) and nothing was
+  /// added since; empty otherwise. A run's last check is complete, so its
+  /// summary table needs no second sort (diagnostics::summary with ranked
+  /// columns).
+  std::span<const diagnostics::RankedColumns> ranked() const {
+    return ranked_complete_ ? std::span<const diagnostics::RankedColumns>(ranked_)
+                            : std::span<const diagnostics::RankedColumns>();
+  }
+
   /// Draws per chain, chains and parameters added so far.
   std::size_t num_draws() const { return num_draws_; }
   std::size_t num_chains() const { return chains_.size(); }
@@ -86,6 +100,8 @@ class ConvergenceChecker {
   std::vector<diagnostics::SortedScratch> scratch_;
   std::vector<diagnostics::TaggedDraws> sorted_;  // per thread
   std::vector<double> scores_;  // rank-normal scores of the untied ranks
+  std::vector<diagnostics::RankedColumns> ranked_;  // per parameter, last evaluation
+  bool ranked_complete_ = false;
   bool started_ = false;
 };
 
