@@ -11,9 +11,14 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "nutshell/distributed/converge.hpp"
 #include "nutshell/distributed/executor.hpp"
+#include "nutshell/distributed/merge.hpp"
 #include "nutshell/mcmc/nuts.hpp"
+#include "nutshell/run/converge.hpp"
 #include "nutshell/run/sample.hpp"
 #include "tests/distributed/same_draws.hpp"
 #include "tests/support/gaussian.hpp"
@@ -144,6 +149,47 @@ TEST(LocalExecutor, RefusesBadOptions) {
   d = distributed::sample_on(distributed::LocalExecutor{}, make_key(1), nuts::Kernel{}, g,
                              Vec{0.0, 0.0}, o, dopts);
   EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Sampling until converged over the one-process executor: bitwise the
+// single-process run, summary table included (whose sorted columns both
+// take from their last check).
+TEST(LocalExecutor, UntilConvergedIsBitwiseTheSingleProcessRun) {
+  auto g = Gaussian::correlated_2d();
+  SampleOptions o = small();
+  const ConvergenceOptions conv{.min_ess_bulk = 300, .min_ess_tail = 300, .block_size = 50};
+  auto one = sample_until_converged(make_key(8), nuts::Kernel{}, g, Vec{0.0, 0.0}, o, conv);
+  auto d = distributed::sample_until_converged_on(distributed::LocalExecutor{}, make_key(8),
+                                                  nuts::Kernel{}, g, Vec{0.0, 0.0}, o, conv);
+  ASSERT_TRUE(one.ok() && d.ok());
+  EXPECT_EQ(d->verdict.num_draws, one->verdict.num_draws);
+  EXPECT_EQ(testing::draws_difference(d->draws, one->draws), "");
+  ASSERT_EQ(d->ranked.size(), 2u);  // the last check was complete
+  ASSERT_TRUE(d->draws.summary.ok());
+  EXPECT_EQ(d->ranked[1].ess_tail, d->draws.summary->rows[1].ess_tail);
+}
+
+// merge's summary takes given sorted columns only for draws of exactly the
+// checked shape.
+TEST(Merge, UsesGivenSortedColumnsOnlyForTheirShape) {
+  auto g = Gaussian::correlated_2d();
+  auto whole = sample(make_key(9), nuts::Kernel{}, g, Vec{0.0, 0.0}, small());
+  ASSERT_TRUE(whole.ok());
+  const std::vector<std::size_t> all{0, 1, 2, 3, 4};
+  std::vector<diagnostics::RankedColumns> ranked(2);
+  for (std::size_t k = 0; k < 2; ++k) ranked[k] = {1.0 + k, 2.0, 3.0, 4.0, 5.0, 6.0 + k};
+  const std::size_t n = whole->num_draws();
+  auto pieces = [&] { return distributed::pieces_from_draws(decltype(whole)(*whole), all, 0); };
+  auto given = distributed::merge(pieces(), all, small(), ranked, 5, n);
+  ASSERT_TRUE(given.ok() && given->summary.ok());
+  EXPECT_EQ(given->summary->rows[1].median, 2.0);
+  EXPECT_EQ(given->summary->rows[1].ess_tail, 7.0);
+  EXPECT_EQ(given->summary->rows[1].mean, whole->summary->rows[1].mean);
+  for (auto [chains, draws] : {std::pair<std::size_t, std::size_t>{4, n}, {5, n - 1}}) {
+    auto sorted_again = distributed::merge(pieces(), all, small(), ranked, chains, draws);
+    ASSERT_TRUE(sorted_again.ok());
+    EXPECT_EQ(testing::draws_difference(*sorted_again, *whole), "") << chains << " x " << draws;
+  }
 }
 
 }  // namespace

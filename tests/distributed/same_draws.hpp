@@ -70,6 +70,16 @@ std::string draws_difference(const Draws<State, Params, Info>& a, const Draws<St
       return absl::StrCat("checkpoint ", r);
   }
   if (a.summary.ok() != b.summary.ok()) return "summary";
+  if (a.summary.ok()) {  // every column of every row, to the bit
+    const auto &x = a.summary->rows, &y = b.summary->rows;
+    if (x.size() != y.size()) return "summary rows";
+    for (std::size_t r = 0; r < x.size(); ++r) {
+      const double u[] = {x[r].mean, x[r].sd, x[r].median, x[r].q5, x[r].q95, x[r].ess_bulk, x[r].ess_tail, x[r].rhat};
+      const double v[] = {y[r].mean, y[r].sd, y[r].median, y[r].q5, y[r].q95, y[r].ess_bulk, y[r].ess_tail, y[r].rhat};
+      if (x[r].name != y[r].name || std::memcmp(u, v, sizeof u) != 0) return absl::StrCat("summary row ", r);
+    }
+    if (a.summary->to_string() != b.summary->to_string()) return "summary table";
+  }
   if (a.warnings.size() != b.warnings.size()) return "warnings";
   return "";
 }

@@ -179,7 +179,10 @@ absl::StatusOr<ConvergedDraws<DrawsOf<K, std::decay_t<F>>>> sample_until_converg
     if (auto s = detail::read_pieces(all[r], static_cast<int>(r), everything); !s.ok()) return s;
   std::vector<std::size_t> chains(n);
   for (std::size_t c = 0; c < n; ++c) chains[c] = c;
-  auto merged = merge(std::move(everything), chains, options);
+  // The table of all chains from the last check's sorted columns (every
+  // rank's checker held every chain), not a second sort at rank 0.
+  auto merged = merge(std::move(everything), chains, options, run->ranked, run->verdict.num_chains,
+                      run->verdict.num_draws);
   if (!merged.ok()) return merged.status();
   run->draws = *std::move(merged);
   return run;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,11 +27,18 @@ namespace nutshell::distributed {
 /// Merges the pieces of the chains `expected` (ascending; the pieces in any
 /// order; a chain with no piece is reported as lost) into Draws whose rows
 /// follow `expected`. An error only when every chain failed (the aggregate
-/// status, as `sample`).
+/// status, as `sample`). `ranked`, when given, is the sorted summary
+/// columns of the merged positions as one convergence check saw them (all
+/// chains; ConvergedDraws::ranked with its verdict's `checked_chains` x
+/// `checked_draws`): the summary uses them if the merged draws have exactly
+/// that shape, and sorts the draws itself otherwise.
 template <class State, class Params, class Info>
 absl::StatusOr<Draws<State, Params, Info>> merge(std::vector<ChainPiece<State, Params, Info>> pieces,
                                                  const std::vector<std::size_t>& expected,
-                                                 const SampleOptions& options) {
+                                                 const SampleOptions& options,
+                                                 std::span<const diagnostics::RankedColumns> ranked = {},
+                                                 std::size_t checked_chains = 0,
+                                                 std::size_t checked_draws = 0) {
   std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) { return a.chain < b.chain; });
   std::vector<absl::StatusOr<int>> outcome;  // for pmap's aggregate message
   std::vector<const ChainPiece<State, Params, Info>*> ok;
@@ -84,7 +92,9 @@ absl::StatusOr<Draws<State, Params, Info>> merge(std::vector<ChainPiece<State, P
     d.params.push_back(p.end.params);
     d.checkpoints.push_back(p.end);
   }
-  nutshell::detail::finish_run(d, options);
+  const bool reuse = !ranked.empty() && m == checked_chains && keep == checked_draws;
+  nutshell::detail::finish_run(d, options,
+                               reuse ? ranked : std::span<const diagnostics::RankedColumns>());
   return d;
 }
 

@@ -99,6 +99,12 @@ struct ConvergedDraws {
   /// Why the run stopped: converged, max_draws reached (verdict.converged
   /// is then false), or a step callback.
   ConvergenceStop reason = ConvergenceStop::kMaxDraws;
+  /// The last check's sorted summary columns (ConvergenceChecker::ranked())
+  /// of every chain's draws, the chains and draws of `verdict`; empty if
+  /// that check was not complete. What the joined table of all chains
+  /// reuses (distributed::merge), as the run's own table does when this
+  /// process holds every chain.
+  std::vector<diagnostics::RankedColumns> ranked;
   /// Wall time in the checks, in gather, in sampling (first_block and
   /// next_block), and in joining blocks and the final summary.
   double check_seconds = 0.0;
@@ -193,6 +199,7 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
   // The last check was complete on these draws (it could have ended the
   // run): the summary reuses its sorts instead of sorting again.
   const auto ranked = checker.ranked();
+  out.ranked.assign(ranked.begin(), ranked.end());
   const bool reuse = checked_draws_are_joined && !ranked.empty() &&
                      checker.num_draws() == out.draws.num_draws() &&
                      checker.num_chains() == out.draws.positions.shape(0);
