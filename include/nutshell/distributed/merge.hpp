@@ -92,7 +92,8 @@ absl::StatusOr<Draws<State, Params, Info>> merge(std::vector<ChainPiece<State, P
     d.params.push_back(p.end.params);
     d.checkpoints.push_back(p.end);
   }
-  const bool reuse = !ranked.empty() && m == checked_chains && keep == checked_draws;
+  const bool reuse =
+      ranked.size() == dim && dim > 0 && m == checked_chains && keep == checked_draws;
   nutshell::detail::finish_run(d, options,
                                reuse ? ranked : std::span<const diagnostics::RankedColumns>());
   return d;

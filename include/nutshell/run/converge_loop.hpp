@@ -202,7 +202,8 @@ absl::StatusOr<ConvergedDraws<typename B::Result>> run_until_converged(
   out.ranked.assign(ranked.begin(), ranked.end());
   const bool reuse = checked_draws_are_joined && !ranked.empty() &&
                      checker.num_draws() == out.draws.num_draws() &&
-                     checker.num_chains() == out.draws.positions.shape(0);
+                     checker.num_chains() == out.draws.positions.shape(0) &&
+                     ranked.size() == out.draws.positions.shape(2);
   detail::finish_run(out.draws, options,
                      reuse ? ranked : std::span<const diagnostics::RankedColumns>());
   out.join_seconds += finishing.wall_seconds();
