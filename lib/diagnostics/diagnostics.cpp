@@ -31,10 +31,6 @@ bool is_constant(const ChainDraws& x) {
   return std::abs(*hi - *lo) < std::numeric_limits<double>::epsilon();
 }
 
-// posterior's .rhat and .ess of chains as given (unchecked.cpp).
-double rhat_of(const ChainDraws& x) { return rhat_unchecked(x); }
-double ess_of(const ChainDraws& x) { return ess_unchecked(x); }
-
 ChainDraws indicator_below(const ChainDraws& x, double threshold) {
   ChainDraws out(x.shape());
   std::transform(x.begin(), x.end(), out.begin(),
@@ -48,7 +44,7 @@ double ess_quantile_of(const ChainDraws& x, double prob) {
     const double len = static_cast<double>(x.size());
     prob = (len - 0.5) / len;
   }
-  return ess_of(split_chains(indicator_below(x, quantile(all_draws(x), prob))));
+  return ess_unchecked(split_chains(indicator_below(x, quantile(all_draws(x), prob))));
 }
 
 double ess_tail_of(const ChainDraws& x) {
@@ -88,7 +84,7 @@ double mcse_sd_of(const ChainDraws& x) {
     squared.data()[i] = c * c;
     fourth[i] = (c * c) * (c * c);
   }
-  const double ess = ess_of(split_chains(squared));
+  const double ess = ess_unchecked(split_chains(squared));
   const double e_var = mean(all_draws(squared));
   const double var_var = (mean(fourth) - e_var * e_var) / ess;
   return std::sqrt(var_var / e_var / 4);
@@ -156,20 +152,20 @@ absl::Status validate_draws(const Draws& x) {
 
 namespace {
 double rhat_rank(const ChainDraws& x) {
-  const double bulk = rhat_of(z_scale(split_chains(x)));
-  const double tail = rhat_of(z_scale(split_chains(fold_draws(x))));
+  const double bulk = rhat_unchecked(z_scale(split_chains(x)));
+  const double tail = rhat_unchecked(z_scale(split_chains(fold_draws(x))));
   if (std::isnan(bulk) || std::isnan(tail)) return kNaN;
   return std::max(bulk, tail);
 }
 double rhat_basic_of(const ChainDraws& x, bool split) {
-  return rhat_of(split ? split_chains(x) : x);
+  return rhat_unchecked(split ? split_chains(x) : x);
 }
-double ess_bulk_of(const ChainDraws& x) { return ess_of(z_scale(split_chains(x))); }
+double ess_bulk_of(const ChainDraws& x) { return ess_unchecked(z_scale(split_chains(x))); }
 double ess_basic_of(const ChainDraws& x, bool split) {
-  return ess_of(split ? split_chains(x) : x);
+  return ess_unchecked(split ? split_chains(x) : x);
 }
 double mcse_mean_of(const ChainDraws& x) {
-  return sd(all_draws(x)) / std::sqrt(ess_of(split_chains(x)));
+  return sd(all_draws(x)) / std::sqrt(ess_unchecked(split_chains(x)));
 }
 }  // namespace
 

@@ -7,13 +7,13 @@
 #include <limits>
 #include <span>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "nutshell/diagnostics/quantile.hpp"
 #include "nutshell/diagnostics/sorted_draws.hpp"
 #include "nutshell/diagnostics/transforms.hpp"
+#include "nutshell/run/converge_concat.hpp"
 
 namespace nutshell {
 namespace {
@@ -47,18 +47,13 @@ std::size_t worst(const std::vector<double>& v, bool largest, double& value) {
 }  // namespace
 
 absl::Status ConvergenceChecker::drop_chains(const std::vector<std::size_t>& chains) {
-  std::unordered_map<std::size_t, std::size_t> row_of;
-  for (std::size_t r = 0; r < chains_.size(); ++r) row_of[chains_[r]] = r;
-  std::vector<std::size_t> old_row(chains.size());
+  // The row of chains_ holding each chain of the block (the joined draws
+  // match blocks to earlier ones the same way).
+  auto rows = detail::match_rows(chains_, chains);
+  if (!rows.ok()) return rows.status();
+  const std::vector<std::size_t>& old_row = *rows;
   bool identity = chains.size() == chains_.size();
-  for (std::size_t r = 0; r < chains.size(); ++r) {
-    auto it = row_of.find(chains[r]);
-    if (it == row_of.end())
-      return absl::InternalError(
-          absl::StrCat("block has chain ", chains[r], " that no earlier block had"));
-    old_row[r] = it->second;
-    identity = identity && it->second == r;
-  }
+  for (std::size_t r = 0; r < chains.size() && identity; ++r) identity = old_row[r] == r;
   if (identity) return absl::OkStatus();
   // Chains fail rarely: copy the kept rows of every block.
   for (Block& b : blocks_) {
