@@ -153,22 +153,21 @@ constexpr std::size_t kPerBatch = 4 * L;  // 32-bit words per 8 Threefry blocks
 
 // The fast path on 8 words (one 32-bit half of one Threefry output word per
 // lane): layer from bits 0-7, sign bit 8, uniform from bits 9-31. Writes
-// every lane's candidate and returns whether any fell outside its layer's
-// inner rectangle. Branch-free, so it vectorises (table gathers).
-[[gnu::always_inline]] inline bool fast_lanes(const std::uint64_t* __restrict words, int shift,
-                                              double* __restrict out) {
+// every lane's candidate and returns a mask of the lanes that fell outside
+// their layer's inner rectangle (bit j for lane j). Branch-free, so it
+// vectorises (table gathers).
+[[gnu::always_inline]] inline std::uint32_t fast_lanes(const std::uint64_t* __restrict words,
+                                                       int shift, double* __restrict out) {
   const Ziggurat& z = kZiggurat;
-  std::uint64_t outside[L];
+  std::uint32_t outside = 0;
   for (std::size_t j = 0; j < L; ++j) {
     const std::uint64_t w = (words[j] >> shift) & 0xffffffffu;
     const std::size_t i = w & 0xff;
     const double a = static_cast<double>(static_cast<std::int64_t>(w >> 9)) * 0x1.0p-23 * z.x[i];
-    outside[j] = a < z.x[i + 1] ? 0 : 1;
+    outside |= (a < z.x[i + 1] ? 0u : 1u) << j;
     out[j] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(a) ^ ((w & 0x100) << 55));
   }
-  std::uint64_t any = 0;
-  for (std::size_t j = 0; j < L; ++j) any |= outside[j];
-  return any != 0;
+  return outside;
 }
 
 }  // namespace
@@ -187,17 +186,20 @@ void standard_normals(const Key& key, std::span<double> out) {
     const std::size_t m = n - start < kPerBatch ? n - start : kPerBatch;
     double* o = m == kPerBatch ? out.data() + start : tmp;
     // Output start + 8 g + j takes half g % 2 of word g / 2 of block j.
-    bool outside = fast_lanes(x0, 0, o);
-    outside |= fast_lanes(x0, 32, o + L);
-    outside |= fast_lanes(x1, 0, o + 2 * L);
-    outside |= fast_lanes(x1, 32, o + 3 * L);
-    if (outside) [[unlikely]] {
-      const Ziggurat& z = kZiggurat;
-      for (std::size_t k = 0; k < m; ++k) {
-        const std::uint64_t src = (k / L) < 2 ? x0[k % L] : x1[k % L];
-        const std::uint32_t w = static_cast<std::uint32_t>(src >> (32 * ((k / L) % 2)));
-        if (!(std::abs(o[k]) < z.x[(w & 0xff) + 1])) o[k] = ziggurat_slow(w, key, start + k);
-      }
+    // Bit k of `outside` marks output start + k for the slow path; only the
+    // marked ones are revisited (about 1.5% of draws; a scan of all 32 on
+    // every batch with one cost half the draw's time).
+    std::uint32_t outside = fast_lanes(x0, 0, o);
+    outside |= fast_lanes(x0, 32, o + L) << L;
+    outside |= fast_lanes(x1, 0, o + 2 * L) << (2 * L);
+    outside |= fast_lanes(x1, 32, o + 3 * L) << (3 * L);
+    if (m < kPerBatch) outside &= (std::uint32_t{1} << m) - 1;  // the tail's unused outputs
+    while (outside) [[unlikely]] {
+      const std::size_t k = static_cast<std::size_t>(std::countr_zero(outside));
+      outside &= outside - 1;
+      const std::uint64_t src = (k / L) < 2 ? x0[k % L] : x1[k % L];
+      const std::uint32_t w = static_cast<std::uint32_t>(src >> (32 * ((k / L) % 2)));
+      o[k] = ziggurat_slow(w, key, start + k);
     }
     if (o == tmp) std::copy(tmp, tmp + m, out.data() + start);
   }

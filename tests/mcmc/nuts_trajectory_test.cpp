@@ -121,7 +121,7 @@ TEST(NutsTrajectory, FlatDensityRunsToMaxDepthWithRhoEqualToNPlusOneTimesP) {
   EXPECT_FALSE(run.r.is_turning);
   EXPECT_FALSE(run.r.is_divergent);
   // All 64 points have weight exp(H0 - H0) = 1.
-  EXPECT_NEAR(run.r.log_sum_weight, std::log(64.0), 1e-12);
+  EXPECT_NEAR(run.r.log_sum_weight(), std::log(64.0), 1e-12);
   EXPECT_DOUBLE_EQ(run.r.sum_metro_prob, 63.0);
   for (std::size_t i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(run.ws.trajectory_rho()[i], 64.0 * p0(i));
   // Forward steps 1 + 8 + 32 = 41, backward 2 + 4 + 16 = 22.
@@ -173,7 +173,7 @@ TEST(NutsTrajectory, LinearPotentialTurnsAtTheHandComputedDepth) {
     EXPECT_TRUE(run.r.is_turning);
     EXPECT_FALSE(run.r.is_divergent);
     EXPECT_NEAR(run.ws.trajectory_rho()[0], 0.4 * dir, 1e-12);  // sum over k = 0..7 of (-1 + 0.3 k)
-    EXPECT_NEAR(run.r.log_sum_weight, std::log(8.0), 1e-12);
+    EXPECT_NEAR(run.r.log_sum_weight(), std::log(8.0), 1e-12);
     EXPECT_NEAR(run.r.sum_metro_prob / run.r.num_steps, 1.0, 1e-12);
   }
 }
@@ -192,7 +192,7 @@ TEST(NutsTrajectory, LinearPotentialInternalTurnEndsTheTransition) {
   EXPECT_TRUE(run.r.is_turning);
   EXPECT_FALSE(run.r.is_divergent);
   EXPECT_NEAR(run.ws.trajectory_rho()[0], -1.0 - 0.75 - 0.5 - 0.25, 1e-12);  // rho of {0..3} only
-  EXPECT_NEAR(run.r.log_sum_weight, std::log(4.0), 1e-12);
+  EXPECT_NEAR(run.r.log_sum_weight(), std::log(4.0), 1e-12);
 }
 
 // Scripted 2-D momenta (unit metric) for two forward expansions, chosen so
@@ -224,7 +224,7 @@ TEST(NutsTrajectory, CrossSubtreeChecksStopTheTopLevel) {
     EXPECT_EQ(run.r.depth, 2) << cc.name;
     EXPECT_EQ(run.r.num_steps, 3) << cc.name;
     EXPECT_TRUE(run.r.is_turning) << cc.name;
-    EXPECT_NEAR(run.r.log_sum_weight, std::log(4.0), 1e-12) << cc.name;
+    EXPECT_NEAR(run.r.log_sum_weight(), std::log(4.0), 1e-12) << cc.name;
     const Vec rho = cc.m[0] + cc.m[1] + cc.m[2] + cc.m[3];
     for (std::size_t i = 0; i < 2; ++i)
       EXPECT_NEAR(run.ws.trajectory_rho()[i], rho(i), 1e-12) << cc.name;
@@ -302,7 +302,7 @@ TEST(NutsTrajectory, NaNEndsTheTreeAndItsSubtreeIsNeverSelected) {
     ASSERT_TRUE(run.r.is_divergent);
     ASSERT_EQ(run.r.depth, 2);
     ASSERT_EQ(run.r.num_steps, 7);
-    EXPECT_NEAR(run.r.log_sum_weight, std::log(4.0), 1e-12);
+    EXPECT_NEAR(run.r.log_sum_weight(), std::log(4.0), 1e-12);
     const double x = run.r.selected_initial ? 0.0 : run.ws.sample.position[0];
     const long k = std::lround(x / eps);
     ASSERT_GE(k, 0);

@@ -180,7 +180,8 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
   std::copy(momentum.begin(), momentum.end(), ws.end_p[0]);
   std::copy(momentum.begin(), momentum.end(), ws.end_p[1]);
   std::copy(momentum.begin(), momentum.end(), ws.rho);
-  result.log_sum_weight = 0.0;  // the initial point has weight exp(H0 - H0)
+  result.sum_weight = 1.0;  // the initial point has weight exp(H0 - H0)
+  result.weight_shift = 0.0;
 
   TreeBuilder<F, C> builder(kernel.integrator, kernel.divergence_threshold, logdensity,
                             params.inverse_mass_matrix, params.step_size, choices, ws, result);

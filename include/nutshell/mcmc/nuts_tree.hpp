@@ -38,42 +38,28 @@ struct TrajectoryResult {
   bool is_divergent = false;
   bool is_turning = false;
   double h0 = 0.0;               ///< Hamiltonian at the initial point
-  double log_sum_weight = 0.0;   ///< log sum exp(H0 - H) over the accepted trajectory
   double sum_metro_prob = 0.0;   ///< sum of min(1, exp(H0 - H)) over all steps
   bool selected_initial = true;  ///< the sample is the initial point (else ws.sample)
+  /// The weights are kept on a linear scale, as exp(H0 - H - weight_shift);
+  /// sum_weight is the accepted trajectory's sum on that scale.
+  double sum_weight = 1.0;
+  double weight_shift = 0.0;
+  /// log sum exp(H0 - H) over the accepted trajectory.
+  double log_sum_weight() const { return std::log(sum_weight) + weight_shift; }
 };
 
-/// log(exp(a) + exp(b)), written as Stan math's log_sum_exp.
-inline double log_add_exp(double a, double b) {
-  if (a == -std::numeric_limits<double>::infinity()) return b;
-  if (a == std::numeric_limits<double>::infinity() && b == std::numeric_limits<double>::infinity())
-    return a;
-  if (a > b) return a + std::log1p(std::exp(b - a));
-  return b + std::log1p(std::exp(a - b));
-}
+// Tree weights are exp(H0 - H) on a linear scale, not logs: a merge is an
+// addition and a progressive-sampling probability a division, where the log
+// scale (Stan's) pays a log1p and an exp per merge; the leaf's exp is the
+// one the acceptance statistic needs anyway. The scale moves (weight_shift)
+// only when a leaf's H0 - H would overflow, so a weight underflows to 0
+// only when it is below 1e-300 of the trajectory's: such a leaf or subtree
+// is never selected, where on the log scale it would be with a probability
+// under 1e-300.
 
-/// log_add_exp(a, b), also returning t = exp(-|a - b|) (1 when equal): the
-/// one exponential that both the sum and the sampling probabilities need,
-/// which saves an exp per merge (exp(b - log_sum) = t / (1 + t) or
-/// 1 / (1 + t); exp(b - a) = t when a >= b).
-inline double log_add_exp(double a, double b, double& t) {
-  if (a == std::numeric_limits<double>::infinity() &&
-      b == std::numeric_limits<double>::infinity()) {
-    t = 1.0;
-    return a;
-  }
-  if (a > b) {
-    t = std::exp(b - a);
-    return a + std::log1p(t);
-  }
-  t = std::exp(a - b);  // 0 when a = -inf: the sum is b
-  return b + std::log1p(t);
-}
-
-/// exp(b - log_add_exp(a, b)), the share of b, from t of log_add_exp.
-inline double share_of_second(double a, double b, double t) {
-  return a > b ? t / (1.0 + t) : 1.0 / (1.0 + t);
-}
+/// A leaf's H0 - H - shift above this rescales the weights (exp(600) with
+/// 2^30 leaves stays finite).
+inline constexpr double kRescaleAbove = 600.0;
 
 // The loops below fuse each merge's vector work into one pass and keep one
 // partial sum per SIMD lane per dot product (NUTSHELL_SIMD_FOR): a single
@@ -211,18 +197,18 @@ class TreeBuilder {
       // merges into the single leaf waiting there, whose v_end is unused.
       Workspace::Node& slot = ws_.nodes[0];
       const bool even = (i & 1) == 0;
-      double h = 0.0;
-      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h); !s.ok())
+      double h = 0.0, w = 0.0;
+      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h, w);
+          !s.ok())
         return s;
       if (h - r_.h0 > divergence_threshold_) {
         outcome = Subtree::kDivergent;
         return absl::OkStatus();
       }
-      const double log_w = r_.h0 - h;
       if (even) {
         std::copy(z.momentum.begin(), z.momentum.end(), slot.p_beg);
         store_proposal(z, carried_grad_velocity(side), h, slot.proposal);
-        slot.log_weight = log_w;
+        slot.weight = w;
         if (height == 0) {
           std::copy(z.momentum.begin(), z.momentum.end(), slot.rho);
           std::copy(z.momentum.begin(), z.momentum.end(), slot.p_end);
@@ -234,7 +220,7 @@ class TreeBuilder {
         continue;
       }
       // One merge per trailing one bit of i, as Stan's recursion unwinds.
-      if (!merge_leaf(expansion, i, slot, z, carried_grad_velocity(side), log_w, h)) {
+      if (!merge_leaf(expansion, i, slot, z, carried_grad_velocity(side), w, h)) {
         outcome = Subtree::kTurning;
         return absl::OkStatus();
       }
@@ -263,13 +249,13 @@ class TreeBuilder {
   /// Biased progressive sampling of the new subtree `sub` against the
   /// trajectory, then the top-level criterion. Returns false on a U-turn.
   bool merge_into_trajectory(int expansion, int side, Workspace::Node& sub) {
-    double t = 0.0;  // exp(sub - old sum) whenever the uniform is consulted
-    const double log_sum = log_add_exp(r_.log_sum_weight, sub.log_weight, t);
-    if (sub.log_weight > r_.log_sum_weight || choices_.merge_uniform(expansion) < t) {
+    // The initial point's weight is in the sum, so it is never 0.
+    const double old_sum = r_.sum_weight;
+    if (sub.weight > old_sum || choices_.merge_uniform(expansion) < sub.weight / old_sum) {
       std::swap(ws_.sample, sub.proposal);
       r_.selected_initial = false;
     }
-    r_.log_sum_weight = log_sum;
+    r_.sum_weight = old_sum + sub.weight;
     // The old trajectory is the near half: its "beginning" is the end away
     // from the new subtree.
     const int other = 1 - side;
@@ -288,26 +274,43 @@ class TreeBuilder {
   }
 
   // One integrator step of `z` (nuts_leapfrog.hpp); `h` is the new
-  // Hamiltonian (+inf when not finite) and `v` receives the new velocity.
+  // Hamiltonian (+inf when not finite), `w` its weight exp(H0 - H) on the
+  // trajectory's scale, and `v` receives the new velocity.
   absl::Status leapfrog(IntegratorState& z, CarriedVelocity& carried, double eps, double* v,
-                        double& h) {
+                        double& h, double& w) {
     auto s = leaf_step(integrator_, metric_, f_, z, carried, eps, v, h);
     if (!s.ok()) return s;
     ++r_.num_steps;
     const double delta = r_.h0 - h;
-    r_.sum_metro_prob += delta > 0.0 ? 1.0 : std::exp(delta);
+    if (delta - r_.weight_shift > kRescaleAbove) [[unlikely]]
+      rescale_weights(delta);
+    w = std::exp(delta - r_.weight_shift);
+    // On the unshifted scale the weight is the exp the statistic needs.
+    const double metro = r_.weight_shift == 0.0 ? w : std::exp(delta);
+    r_.sum_metro_prob += delta > 0.0 ? 1.0 : metro;
     return absl::OkStatus();
+  }
+
+  // Moves the weights' scale so that a leaf with H0 - H = `delta` has weight
+  // 1: every weight held (the trajectory's sum, every node's; unused nodes'
+  // stale weights are harmless) shrinks by the same factor.
+  void rescale_weights(double delta) {
+    const double factor = std::exp(r_.weight_shift - delta);
+    r_.weight_shift = delta;
+    r_.sum_weight *= factor;
+    for (Workspace::Node& node : ws_.nodes) node.weight *= factor;
   }
 
   // Merges the leaf just built (index i, odd; velocity already in
   // left.v_end) into the single leaf `left`.
+  // Both weights underflowed (1e-300 of the trajectory's): 0 / 0 is NaN, the
+  // comparison false, and the left point stays, as good as any.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
-                  const double* grad_velocity, double log_w, double h) {
-    double t = 0.0;
-    const double log_sum = log_add_exp(left.log_weight, log_w, t);
-    if (choices_.subtree_uniform(expansion, i) < share_of_second(left.log_weight, log_w, t))
+                  const double* grad_velocity, double w, double h) {
+    const double sum = left.weight + w;
+    if (choices_.subtree_uniform(expansion, i) < w / sum)
       store_proposal(z, grad_velocity, h, left.proposal);
-    left.log_weight = log_sum;
+    left.weight = sum;
     return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
                         left.v_end);
   }
@@ -316,12 +319,10 @@ class TreeBuilder {
   // sampling and the three checks); the result is left in `left`.
   bool merge_nodes(int expansion, std::uint64_t boundary, Workspace::Node& left,
                    Workspace::Node& right) {
-    double t = 0.0;
-    const double log_sum = log_add_exp(left.log_weight, right.log_weight, t);
-    if (choices_.subtree_uniform(expansion, boundary) <
-        share_of_second(left.log_weight, right.log_weight, t))
+    const double sum = left.weight + right.weight;
+    if (choices_.subtree_uniform(expansion, boundary) < right.weight / sum)
       std::swap(left.proposal, right.proposal);
-    left.log_weight = log_sum;
+    left.weight = sum;
     const bool ok = merge_subtrees(n_, left.rho, left.v_beg, left.p_end, left.v_end, right.rho,
                                    right.p_beg, right.v_beg, right.v_end);
     std::swap(left.p_end, right.p_end);

@@ -54,7 +54,9 @@ struct Workspace {
     double* p_end = nullptr;  ///< momentum at the far end
     double* v_end = nullptr;  ///< velocity at the far end
     Proposal proposal;
-    double log_weight = 0.0;  ///< log sum of exp(H0 - H) over the leaves
+    /// Sum of exp(H0 - H) over the leaves, on the trajectory's linear scale
+    /// (TrajectoryResult::weight_shift).
+    double weight = 0.0;
   };
 
   /// nodes[h] holds the pending left sibling of 2^h leaves while its right
