@@ -124,6 +124,40 @@ TEST(FisherAdaptation, RejectsBadInput) {
   EXPECT_FALSE(bad_options.run(make_key(1), xt::ones<double>({10}), 100).ok());
 }
 
+// update_into (what the run loop calls) is update without the moves: the same
+// states bit for bit over a whole low-rank warmup with the automatic choice
+// (switches, rebuilds, the final phase's choice included).
+TEST(FisherAdaptation, UpdateIntoIsUpdateInPlace) {
+  Gaussian target = Gaussian::scales_10d();
+  auto fa = FisherAdaptation::create(300, {.low_rank = true, .choose_automatically = true});
+  ASSERT_TRUE(fa.ok()) << fa.status();
+  auto state = *nuts::init(xt::ones<double>({10}), target);
+  auto pure = fa->restart(*fa->init(state.logdensity_grad), 0.5);
+  auto in_place = fa->restart(*fa->init(state.logdensity_grad), 0.5);
+  int updates = 0;
+  for (std::size_t i = 0; i < 300; ++i) {
+    const Vec x = xt::ones<double>({10}) + normal(fold_in(make_key(4), i), 10);
+    Vec g = xt::zeros<double>({10});
+    ASSERT_TRUE(evaluate(target, x, g).ok());
+    const double acceptance = 0.6 + 0.3 * std::sin(static_cast<double>(i));
+    const bool moved = i % 7 != 0;
+    pure = *fa->update(std::move(pure), x, g, acceptance, moved);
+    ASSERT_TRUE(fa->update_into(in_place, x, g, acceptance, moved).ok());
+    ASSERT_EQ(in_place.step_size, pure.step_size) << i;
+    ASSERT_EQ(in_place.metric_updated, pure.metric_updated) << i;
+    ASSERT_EQ(in_place.needs_step_size_search, pure.needs_step_size_search) << i;
+    ASSERT_EQ(in_place.inverse_mass_matrix.kind(), pure.inverse_mass_matrix.kind()) << i;
+    ASSERT_EQ(in_place.inverse_mass_matrix.inverse_mass_diagonal(),
+              pure.inverse_mass_matrix.inverse_mass_diagonal()) << i;
+    updates += pure.metric_updated;
+    if (pure.needs_step_size_search) {
+      pure = fa->restart(std::move(pure), 0.4);
+      in_place = fa->restart(std::move(in_place), 0.4);
+    }
+  }
+  EXPECT_GT(updates, 5);
+}
+
 // The run loop of fisher_adaptation.hpp, by hand, counting allocations per
 // warmup step (kernel transition, adaptation update, metric copy) over steps
 // 400..799 (main phase, switches included). Returns the allocations of the

@@ -101,6 +101,33 @@ TEST(WindowAdaptation, UpdateReportsWindowEndsAndSteps) {
   EXPECT_EQ(past.status().code(), absl::StatusCode::kOutOfRange);
 }
 
+// update_into (what the warmup loops call) is update without the moves: the
+// same states, bit for bit, window ends and restarts included; and the same
+// error past the end.
+TEST(WindowAdaptation, UpdateIntoIsUpdateInPlace) {
+  const WindowAdaptation wa = make(400);
+  auto pure = wa.init(0.5, Metric::identity(3));
+  auto in_place = wa.init(0.5, Metric::identity(3));
+  for (std::size_t i = 0; i < 400; ++i) {
+    const Vec x = normal(fold_in(make_key(9), i), 3);
+    const double acceptance = 0.5 + 0.4 * std::sin(static_cast<double>(i));
+    pure = *wa.update(std::move(pure), x, acceptance);
+    ASSERT_TRUE(wa.update_into(in_place, x, acceptance).ok());
+    ASSERT_EQ(in_place.step, pure.step);
+    ASSERT_EQ(in_place.step_size, pure.step_size);
+    ASSERT_EQ(in_place.metric_updated, pure.metric_updated);
+    ASSERT_EQ(in_place.needs_step_size_search, pure.needs_step_size_search);
+    ASSERT_EQ(in_place.inverse_mass_matrix.inverse_mass_diagonal(),
+              pure.inverse_mass_matrix.inverse_mass_diagonal());
+    if (pure.needs_step_size_search) {
+      pure = wa.restart(std::move(pure), 0.3);
+      in_place = wa.restart(std::move(in_place), 0.3);
+    }
+  }
+  EXPECT_EQ(wa.update_into(in_place, Vec{0.0, 0.0, 0.0}, 0.8).code(),
+            absl::StatusCode::kOutOfRange);
+}
+
 // Without a metric (mala) there are no windows: one dual averaging run over
 // the whole warmup, never restarted.
 TEST(WindowAdaptation, StepSizeOnlyForKernelsWithoutAMetric) {

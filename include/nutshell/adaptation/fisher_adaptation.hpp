@@ -130,10 +130,10 @@ class FisherAdaptationAlgorithm {
       if (!st.ok()) return annotate(st, absl::StrCat("warmup step ", i));
       const bool moved = !positions_equal(state.position, next.position);
       std::swap(state, next);
-      auto updated = adaptation->update(std::move(s), state.position, state.logdensity_grad,
-                                        static_cast<double>(info.acceptance_rate), moved);
-      if (!updated.ok()) return annotate(updated.status(), absl::StrCat("warmup step ", i));
-      s = *std::move(updated);
+      if (auto u = adaptation->update_into(s, state.position, state.logdensity_grad,
+                                           static_cast<double>(info.acceptance_rate), moved);
+          !u.ok())
+        return annotate(u, absl::StrCat("warmup step ", i));
       if (s.metric_updated) params.inverse_mass_matrix = s.inverse_mass_matrix;
       if (s.needs_step_size_search) {
         eps = search(fold_in(search_key, num_searches++), state, params, s.step_size);

@@ -163,15 +163,27 @@ class FisherAdaptation {
   absl::StatusOr<FisherAdaptationState> update(FisherAdaptationState s, const Vec& position,
                                                const Vec& gradient, double acceptance,
                                                bool moved) const {
+    if (auto st = update_into(s, position, gradient, acceptance, moved); !st.ok()) return st;
+    return s;
+  }
+
+  /// `update` in place: the same result without moving the state (two
+  /// estimators, their windows and a Metric) in and out at every step. On
+  /// error `s` is left part-updated.
+  absl::Status update_into(FisherAdaptationState& s, const Vec& position, const Vec& gradient,
+                           double acceptance, bool moved) const {
     s.metric_updated = false;
     s.needs_step_size_search = false;
     const std::size_t draw = s.step++;
     s.step_size_state = dual_averaging_.update(s.step_size_state, acceptance);
     s.step_size = s.step_size_state.step_size();
     if (schedule_.is_final(draw)) {
-      if (draw == schedule_.final_start && options_.low_rank && options_.choose_automatically)
-        return choose(std::move(s));
-      return s;
+      if (draw == schedule_.final_start && options_.low_rank && options_.choose_automatically) {
+        auto chosen = choose(std::move(s));  // once per warmup
+        if (!chosen.ok()) return chosen.status();
+        s = *std::move(chosen);
+      }
+      return absl::OkStatus();
     }
     if (moved) {
       for (FisherEstimator* e : {&s.foreground, &s.background}) {
@@ -199,7 +211,7 @@ class FisherAdaptation {
         s.needs_step_size_search = s.step < schedule_.num_steps;
       }
     }
-    return s;
+    return absl::OkStatus();
   }
 
   /// The tuned step size exp(x_bar) and the current metric.

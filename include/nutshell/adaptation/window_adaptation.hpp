@@ -120,10 +120,10 @@ class WindowAdaptationAlgorithm {
       if (!s.ok()) return annotate(s, absl::StrCat("warmup step ", i));
       if (options_.keep_infos) keep_info(result.infos, info, params.step_size);
       std::swap(state, next);
-      auto updated = adaptation->update(std::move(astate), state.position,
-                                        static_cast<double>(info.acceptance_rate));
-      if (!updated.ok()) return updated.status();
-      astate = *std::move(updated);
+      if (auto u = adaptation->update_into(astate, state.position,
+                                           static_cast<double>(info.acceptance_rate));
+          !u.ok())
+        return u;
       if constexpr (kAdaptsMetric) {
         if (astate.metric_updated) params.inverse_mass_matrix = astate.inverse_mass_matrix;
       }
