@@ -102,15 +102,82 @@ inline double kick_velocity_carried(std::size_t n, double* __restrict p, double*
   return ops::sum_lanes(acc);
 }
 
+/// Tree work fused into a leaf's last pass, which already has the leaf's
+/// momentum and velocity in registers (TreeBuilder::build_subtree): an even
+/// leaf's momentum is copied to its node (`first`), an odd leaf is merged
+/// with the single leaf before it (`second`: the summed momentum rho, the far
+/// momentum, and Stan's criterion for two leaves, whose three checks
+/// coincide: both end velocities have a positive dot product with rho).
+/// Saves a pass over the vectors per leaf.
+struct LeafMerge {
+  enum class Kind { kNone, kFirst, kSecond };
+  Kind kind = Kind::kNone;
+  double* p_copy = nullptr;         ///< kFirst: receives p
+  double* rho = nullptr;            ///< kSecond: receives p_near + p
+  double* p_end = nullptr;          ///< kSecond: receives p
+  const double* p_near = nullptr;   ///< kSecond: the earlier leaf's momentum
+  const double* v_near = nullptr;   ///< kSecond: the earlier leaf's velocity
+  double near = 0.0, far = 0.0;     ///< kSecond: v_near . rho, v . rho
+};
+
+// The last pass of a leaf: p += cb g; then the velocity (d .* p for a
+// diagonal metric, or the carried v += cb mg), written to vo, with p . v
+// returned; plus the tree work of LeafMerge. One function for the six
+// variants keeps their arithmetic identical to kick_velocity(_carried).
+template <bool kCarried, LeafMerge::Kind kKind>
+inline double last_pass(std::size_t n, double* __restrict p, double* __restrict v,
+                        double* __restrict vo, const double* __restrict g,
+                        const double* __restrict m, double cb, double* __restrict out_a,
+                        double* __restrict out_b, const double* __restrict p_near,
+                        const double* __restrict v_near, double& near_dot, double& far_dot) {
+  double acc[ops::kLanes] = {}, near[ops::kLanes] = {}, far[ops::kLanes] = {};
+  NUTSHELL_SIMD_FOR(
+      n, p[i] += cb * g[i]; double vel; if constexpr (kCarried) {
+        v[i] += cb * m[i];
+        vel = v[i];
+      } else { vel = m[i] * p[i]; } vo[i] = vel;
+      acc[lane] += p[i] * vel; if constexpr (kKind == LeafMerge::Kind::kFirst) { out_a[i] = p[i]; }
+      if constexpr (kKind == LeafMerge::Kind::kSecond) {
+        const double r = p_near[i] + p[i];
+        out_a[i] = r;
+        out_b[i] = p[i];
+        near[lane] += v_near[i] * r;
+        far[lane] += vel * r;
+      });
+  if constexpr (kKind == LeafMerge::Kind::kSecond) {
+    near_dot = ops::sum_lanes(near);
+    far_dot = ops::sum_lanes(far);
+  }
+  return ops::sum_lanes(acc);
+}
+
+template <bool kCarried>
+inline double last_pass(std::size_t n, double* p, double* v, double* vo, const double* g,
+                        const double* m, double cb, LeafMerge& f) {
+  switch (f.kind) {
+    case LeafMerge::Kind::kFirst:
+      return last_pass<kCarried, LeafMerge::Kind::kFirst>(n, p, v, vo, g, m, cb, f.p_copy,
+                                                          nullptr, nullptr, nullptr, f.near,
+                                                          f.far);
+    case LeafMerge::Kind::kSecond:
+      return last_pass<kCarried, LeafMerge::Kind::kSecond>(n, p, v, vo, g, m, cb, f.rho, f.p_end,
+                                                           f.p_near, f.v_near, f.near, f.far);
+    default:
+      return last_pass<kCarried, LeafMerge::Kind::kNone>(n, p, v, vo, g, m, cb, nullptr, nullptr,
+                                                         nullptr, nullptr, f.near, f.far);
+  }
+}
+
 /// Advances `z` by one step of `integrator` (size `eps`), writes the new
 /// velocity M^-1 p to `v_out` (dim doubles) and returns the new Hamiltonian
 /// in `h`. `c` must have been started at the trajectory's first point (see
-/// start_carrying) and only ever advanced by this function. Errors only if
-/// the log density throws.
+/// start_carrying) and only ever advanced by this function. `merge`, when
+/// given, is tree work done in the last pass. Errors only if the log
+/// density throws.
 template <LogDensity F>
 absl::Status leaf_step(const Integrator& integrator, const Metric& metric, F& logdensity,
                        IntegratorState& z, CarriedVelocity& c, double eps, double* v_out,
-                       double& h) {
+                       double& h, LeafMerge* merge = nullptr) {
   const std::size_t n = z.position.size();
   const std::size_t last = integrator.num_coefficients - 1;
   const bool diagonal = metric.is_diagonal();
@@ -130,10 +197,18 @@ absl::Status leaf_step(const Integrator& integrator, const Metric& metric, F& lo
     if (!diagonal) metric.velocity(z.logdensity_grad, c.grad_velocity);
   }
   const double cb = integrator.coefficients[last] * eps;
-  const double twice_kinetic =
-      diagonal ? kick_velocity(n, z.momentum.data(), v_out, z.logdensity_grad.data(), d, cb)
-               : kick_velocity_carried(n, z.momentum.data(), c.velocity.data(), v_out,
-                                       z.logdensity_grad.data(), c.grad_velocity.data(), cb);
+  double twice_kinetic = 0.0;
+  if (merge)
+    twice_kinetic =
+        diagonal ? last_pass<false>(n, z.momentum.data(), nullptr, v_out,
+                                    z.logdensity_grad.data(), d, cb, *merge)
+                 : last_pass<true>(n, z.momentum.data(), c.velocity.data(), v_out,
+                                   z.logdensity_grad.data(), c.grad_velocity.data(), cb, *merge);
+  else
+    twice_kinetic =
+        diagonal ? kick_velocity(n, z.momentum.data(), v_out, z.logdensity_grad.data(), d, cb)
+                 : kick_velocity_carried(n, z.momentum.data(), c.velocity.data(), v_out,
+                                         z.logdensity_grad.data(), c.grad_velocity.data(), cb);
   h = leaf_energy(z.logdensity, 0.5 * twice_kinetic);
   return absl::OkStatus();
 }

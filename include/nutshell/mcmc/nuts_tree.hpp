@@ -109,19 +109,6 @@ inline double hamiltonian(const Metric& metric, const IntegratorState& z, double
   return leaf_energy(z.logdensity, 0.5 * pv);
 }
 
-/// Merge of two single leaves (near: momentum `p_near`, velocity `v_near`;
-/// far: `p_far`, `v_far`): writes rho = p_near + p_far and the far momentum,
-/// and returns Stan's criterion. For two leaves Stan's three checks coincide:
-/// each spans the pair.
-inline bool merge_leaves(std::size_t n, double* __restrict rho, double* __restrict p_end,
-                         const double* __restrict p_near, const double* __restrict v_near,
-                         const double* __restrict p_far, const double* __restrict v_far) {
-  double near[ops::kLanes] = {}, far[ops::kLanes] = {};
-  NUTSHELL_SIMD_FOR(n, const double r = p_near[i] + p_far[i]; rho[i] = r; p_end[i] = p_far[i];
-                    near[lane] += v_near[i] * r; far[lane] += v_far[i] * r;);
-  return ops::sum_lanes(near) > 0.0 && ops::sum_lanes(far) > 0.0;
-}
-
 /// Merge of subtree `near` (nearer the initial point) with `far`: rho_near
 /// becomes the sum, and the result is Stan's three checks (PR #2800): around
 /// the whole span, the near half plus the far half's first point, and the
@@ -197,8 +184,21 @@ class TreeBuilder {
       // merges into the single leaf waiting there, whose v_end is unused.
       Workspace::Node& slot = ws_.nodes[0];
       const bool even = (i & 1) == 0;
+      // The leaf's last pass also copies an even leaf's momentum to p_beg, or
+      // merges an odd leaf with the even one before it (LeafMerge).
+      LeafMerge fused;
+      if (even) {
+        fused.kind = LeafMerge::Kind::kFirst;
+        fused.p_copy = slot.p_beg;
+      } else {
+        fused.kind = LeafMerge::Kind::kSecond;
+        fused.rho = slot.rho;
+        fused.p_end = slot.p_end;
+        fused.p_near = slot.p_beg;
+        fused.v_near = slot.v_beg;
+      }
       double h = 0.0, w = 0.0;
-      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h, w);
+      if (auto s = leapfrog(z, ws_.carried[side], eps, even ? slot.v_beg : slot.v_end, h, w, fused);
           !s.ok())
         return s;
       if (h - r_.h0 > divergence_threshold_) {
@@ -206,7 +206,6 @@ class TreeBuilder {
         return absl::OkStatus();
       }
       if (even) {
-        std::copy(z.momentum.begin(), z.momentum.end(), slot.p_beg);
         store_proposal(z, carried_grad_velocity(side), h, slot.proposal);
         slot.weight = w;
         if (height == 0) {
@@ -220,7 +219,7 @@ class TreeBuilder {
         continue;
       }
       // One merge per trailing one bit of i, as Stan's recursion unwinds.
-      if (!merge_leaf(expansion, i, slot, z, carried_grad_velocity(side), w, h)) {
+      if (!merge_leaf(expansion, i, slot, z, carried_grad_velocity(side), w, h, fused)) {
         outcome = Subtree::kTurning;
         return absl::OkStatus();
       }
@@ -277,8 +276,8 @@ class TreeBuilder {
   // Hamiltonian (+inf when not finite), `w` its weight exp(H0 - H) on the
   // trajectory's scale, and `v` receives the new velocity.
   absl::Status leapfrog(IntegratorState& z, CarriedVelocity& carried, double eps, double* v,
-                        double& h, double& w) {
-    auto s = leaf_step(integrator_, metric_, f_, z, carried, eps, v, h);
+                        double& h, double& w, LeafMerge& fused) {
+    auto s = leaf_step(integrator_, metric_, f_, z, carried, eps, v, h, &fused);
     if (!s.ok()) return s;
     ++r_.num_steps;
     const double delta = r_.h0 - h;
@@ -305,14 +304,15 @@ class TreeBuilder {
   // left.v_end) into the single leaf `left`.
   // Both weights underflowed (1e-300 of the trajectory's): 0 / 0 is NaN, the
   // comparison false, and the left point stays, as good as any.
+  // The vector work (rho, the far momentum, the two dot products) was done in
+  // the leaf's last pass: `fused`.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
-                  const double* grad_velocity, double w, double h) {
+                  const double* grad_velocity, double w, double h, const LeafMerge& fused) {
     const double sum = left.weight + w;
     if (choices_.subtree_uniform(expansion, i) < w / sum)
       store_proposal(z, grad_velocity, h, left.proposal);
     left.weight = sum;
-    return merge_leaves(n_, left.rho, left.p_end, left.p_beg, left.v_beg, z.momentum.data(),
-                        left.v_end);
+    return fused.near > 0.0 && fused.far > 0.0;
   }
 
   // Merges `right` into its left sibling `left` (uniform progressive
