@@ -248,7 +248,9 @@ class TreeBuilder {
   /// Biased progressive sampling of the new subtree `sub` against the
   /// trajectory, then the top-level criterion. Returns false on a U-turn.
   bool merge_into_trajectory(int expansion, int side, Workspace::Node& sub) {
-    // The initial point's weight is in the sum, so it is never 0.
+    // old_sum is 0 only when a rescale made the old trajectory negligible;
+    // then a subtree of positive weight is taken by the first test, and one
+    // of weight 0 is not (0 / 0 compares false).
     const double old_sum = r_.sum_weight;
     if (sub.weight > old_sum || choices_.merge_uniform(expansion) < sub.weight / old_sum) {
       std::swap(ws_.sample, sub.proposal);
