@@ -83,25 +83,6 @@ inline void kick_drift_carried(std::size_t n, double* __restrict p, double* __re
   NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; v[i] += cb * mg[i]; x[i] += ca * v[i];);
 }
 
-// p += cb g; vo = d .* p; returns p . vo.
-inline double kick_velocity(std::size_t n, double* __restrict p, double* __restrict vo,
-                            const double* __restrict g, const double* __restrict d, double cb) {
-  double acc[ops::kLanes] = {};
-  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; const double v = d[i] * p[i]; vo[i] = v;
-                    acc[lane] += p[i] * v;);
-  return ops::sum_lanes(acc);
-}
-
-// p += cb g; v += cb mg; vo = v; returns p . v.
-inline double kick_velocity_carried(std::size_t n, double* __restrict p, double* __restrict v,
-                                    double* __restrict vo, const double* __restrict g,
-                                    const double* __restrict mg, double cb) {
-  double acc[ops::kLanes] = {};
-  NUTSHELL_SIMD_FOR(n, p[i] += cb * g[i]; v[i] += cb * mg[i]; vo[i] = v[i];
-                    acc[lane] += p[i] * v[i];);
-  return ops::sum_lanes(acc);
-}
-
 /// Tree work fused into a leaf's last pass, which already has the leaf's
 /// momentum and velocity in registers (TreeBuilder::build_subtree): an even
 /// leaf's momentum is copied to its node (`first`), an odd leaf is merged
@@ -123,7 +104,8 @@ struct LeafMerge {
 // The last pass of a leaf: p += cb g; then the velocity (d .* p for a
 // diagonal metric, or the carried v += cb mg), written to vo, with p . v
 // returned; plus the tree work of LeafMerge. One function for the six
-// variants keeps their arithmetic identical to kick_velocity(_carried).
+// variants keeps their arithmetic identical, so a leaf is bitwise the same
+// with or without tree work.
 template <bool kCarried, LeafMerge::Kind kKind>
 inline double last_pass(std::size_t n, double* __restrict p, double* __restrict v,
                         double* __restrict vo, const double* __restrict g,
@@ -151,21 +133,19 @@ inline double last_pass(std::size_t n, double* __restrict p, double* __restrict 
   return ops::sum_lanes(acc);
 }
 
+// The variant for `f` (none when null).
 template <bool kCarried>
 inline double last_pass(std::size_t n, double* p, double* v, double* vo, const double* g,
-                        const double* m, double cb, LeafMerge& f) {
-  switch (f.kind) {
-    case LeafMerge::Kind::kFirst:
-      return last_pass<kCarried, LeafMerge::Kind::kFirst>(n, p, v, vo, g, m, cb, f.p_copy,
-                                                          nullptr, nullptr, nullptr, f.near,
-                                                          f.far);
-    case LeafMerge::Kind::kSecond:
-      return last_pass<kCarried, LeafMerge::Kind::kSecond>(n, p, v, vo, g, m, cb, f.rho, f.p_end,
-                                                           f.p_near, f.v_near, f.near, f.far);
-    default:
-      return last_pass<kCarried, LeafMerge::Kind::kNone>(n, p, v, vo, g, m, cb, nullptr, nullptr,
-                                                         nullptr, nullptr, f.near, f.far);
-  }
+                        const double* m, double cb, LeafMerge* f) {
+  double unused = 0.0;
+  if (f == nullptr || f->kind == LeafMerge::Kind::kNone)
+    return last_pass<kCarried, LeafMerge::Kind::kNone>(n, p, v, vo, g, m, cb, nullptr, nullptr,
+                                                       nullptr, nullptr, unused, unused);
+  if (f->kind == LeafMerge::Kind::kFirst)
+    return last_pass<kCarried, LeafMerge::Kind::kFirst>(n, p, v, vo, g, m, cb, f->p_copy, nullptr,
+                                                        nullptr, nullptr, unused, unused);
+  return last_pass<kCarried, LeafMerge::Kind::kSecond>(n, p, v, vo, g, m, cb, f->rho, f->p_end,
+                                                       f->p_near, f->v_near, f->near, f->far);
 }
 
 /// Advances `z` by one step of `integrator` (size `eps`), writes the new
@@ -197,18 +177,11 @@ absl::Status leaf_step(const Integrator& integrator, const Metric& metric, F& lo
     if (!diagonal) metric.velocity(z.logdensity_grad, c.grad_velocity);
   }
   const double cb = integrator.coefficients[last] * eps;
-  double twice_kinetic = 0.0;
-  if (merge)
-    twice_kinetic =
-        diagonal ? last_pass<false>(n, z.momentum.data(), nullptr, v_out,
-                                    z.logdensity_grad.data(), d, cb, *merge)
-                 : last_pass<true>(n, z.momentum.data(), c.velocity.data(), v_out,
-                                   z.logdensity_grad.data(), c.grad_velocity.data(), cb, *merge);
-  else
-    twice_kinetic =
-        diagonal ? kick_velocity(n, z.momentum.data(), v_out, z.logdensity_grad.data(), d, cb)
-                 : kick_velocity_carried(n, z.momentum.data(), c.velocity.data(), v_out,
-                                         z.logdensity_grad.data(), c.grad_velocity.data(), cb);
+  const double twice_kinetic =
+      diagonal ? last_pass<false>(n, z.momentum.data(), nullptr, v_out, z.logdensity_grad.data(),
+                                  d, cb, merge)
+               : last_pass<true>(n, z.momentum.data(), c.velocity.data(), v_out,
+                                 z.logdensity_grad.data(), c.grad_velocity.data(), cb, merge);
   h = leaf_energy(z.logdensity, 0.5 * twice_kinetic);
   return absl::OkStatus();
 }

@@ -303,11 +303,11 @@ class TreeBuilder {
   }
 
   // Merges the leaf just built (index i, odd; velocity already in
-  // left.v_end) into the single leaf `left`.
-  // Both weights underflowed (1e-300 of the trajectory's): 0 / 0 is NaN, the
-  // comparison false, and the left point stays, as good as any.
-  // The vector work (rho, the far momentum, the two dot products) was done in
-  // the leaf's last pass: `fused`.
+  // left.v_end) into the single leaf `left`. The vector work (rho, the far
+  // momentum, the two dot products) was done in the leaf's last pass
+  // (`fused`). When both weights underflowed (below 1e-300 of the
+  // trajectory's), 0 / 0 is NaN, the comparison false, and the left point
+  // stays, as good as any.
   bool merge_leaf(int expansion, std::uint64_t i, Workspace::Node& left, const IntegratorState& z,
                   const double* grad_velocity, double w, double h, const LeafMerge& fused) {
     const double sum = left.weight + w;
