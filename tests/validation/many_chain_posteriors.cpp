@@ -32,25 +32,52 @@ std::uint64_t g_seed = 20261121;
 // Calibration by hand (`--test_arg`s after the key): warmup, draws, chains,
 // thinning.
 std::size_t g_warmup = 0, g_samples = 0, g_chains = 0, g_thinning = 0;
+// ... and the step-size knob: ChEES's target acceptance rate, MEADS's step
+// size multiplier (0: the default).
+double g_step_knob = 0.0;
 
 // ChEES: 32 chains x (400 lockstep warmup + 1000 draws); MEADS: 32 chains x
 // (1000 + 3000) one-gradient transitions, every 5th kept (GHMC's draws are
 // strongly autocorrelated, and the summary's cost grows with kept draws).
-SampleOptions options_for(const std::string& method) {
+//
+// gp_student_t_100 runs longer, because its log_ell mixes slowest under both
+// samplers. The numbers below are from runs by hand (2026-12-07).
+// * ChEES tunes T for the 100 latent z's: 3-5 leapfrog steps.
+//   - 32 x (400 + 1000) gives R-hat 1.05-1.29; 32 x (600 + 3000) gives 1.0146.
+//   - Fewer chains make ChEES's T estimate noisy. With 8 chains T settled at
+//     3 steps on seven keys and ran away on an eighth (a run of 8 x 13 500
+//     transitions did not finish in 5 minutes). With 16 chains one key
+//     reached 39 steps: correct, at ten times the cost.
+//   - So it runs 32 x (1000 + 6000), every 6th kept.
+// * MEADS: 16 chains x (2000 + 30000), every 30th kept, step size multiplier
+//   0.3 instead of the paper's 0.5.
+//   - At 0.5 the step (~0.5) is too large in the GP's stiff tail: chains that
+//     reach it stick. R-hat is 1.0106 with 2 divergences at 32 x
+//     (2000 + 20000); at 1000 + 3000 it was 1.105.
+//   - At 0.3 (step ~0.25) there are no divergences. Lowering it is the MEADS
+//     analogue of raising Stan's adapt_delta, which the reference run
+//     needed too (0.95).
+SampleOptions options_for(const std::string& method, std::string_view posterior) {
+  const bool gp = posterior == "gp_student_t_100";
   SampleOptions o;
   o.num_chains = 32;
   o.num_threads = 2;
   o.progress_bar = false;
   if (method == "chees") {
     o.warmup = Warmup::kChees;
-    o.num_warmup = 400;
-    o.num_samples = 1000;
+    o.num_warmup = gp ? 1000 : 400;
+    o.num_samples = gp ? 6000 : 1000;
+    o.thinning = gp ? 6 : 1;
     o.chees.initial_step_size = 0.1;
+    if (g_step_knob > 0.0) o.chees.target_acceptance_rate = g_step_knob;
   } else {
     o.warmup = Warmup::kMeads;
-    o.num_warmup = 1000;
-    o.num_samples = 3000;
-    o.thinning = 5;
+    o.num_chains = gp ? 16 : 32;
+    o.num_warmup = gp ? 2000 : 1000;
+    o.num_samples = gp ? 30000 : 3000;
+    o.thinning = gp ? 30 : 5;
+    if (gp) o.meads.step_size_multiplier = 0.3;
+    if (g_step_knob > 0.0) o.meads.step_size_multiplier = g_step_knob;
   }
   if (g_warmup > 0) o.num_warmup = g_warmup;
   if (g_samples > 0) o.num_samples = g_samples;
@@ -71,7 +98,7 @@ void check(const Model& model, K kernel) {
   const bool expect_success = Model::kName != std::string_view("funnel_10");
   auto ref = model.reference();
   ASSERT_TRUE(ref.ok()) << ref.status();
-  const SampleOptions o = options_for(g_method);
+  const SampleOptions o = options_for(g_method, Model::kName);
   const auto t0 = std::chrono::steady_clock::now();
   auto draws = sample(make_key(g_seed), kernel, model,
                       InitialPositions::from_function(
@@ -158,5 +185,6 @@ int main(int argc, char** argv) {
   if (argc > 5) nutshell::g_samples = std::stoull(argv[5]);
   if (argc > 6) nutshell::g_chains = std::stoull(argv[6]);
   if (argc > 7) nutshell::g_thinning = std::stoull(argv[7]);
+  if (argc > 8) nutshell::g_step_knob = std::stod(argv[8]);
   return RUN_ALL_TESTS();
 }
