@@ -61,7 +61,10 @@ namespace nutshell::adaptation {
 /// MEADS's constants (the paper's and Blackjax's defaults).
 struct MeadsOptions {
   std::size_t num_folds = 4;          ///< K; must divide the number of chains
-  double step_size_multiplier = 0.5;  ///< eps = multiplier / sqrt(lambda_max)
+  /// eps = multiplier / sqrt(lambda_max) (the paper's 0.5). Lower it where
+  /// the posterior has stiff tails, as one raises Stan's adapt_delta:
+  /// gp_student_t_100 needs 0.3, since at 0.5 chains that reach its tail stick.
+  double step_size_multiplier = 0.5;
   double damping_slowdown = 1.0;      ///< the early damping floor slowdown / (t eps)
   /// Extension: the folds share nutpie's diagonal + low-rank metric from
   /// every chain's positions and gradients over the last
