@@ -85,82 +85,53 @@ absl::StatusOr<RunOut> run_sample(K kernel, const ErasedDensity& f, const Starts
   return out;
 }
 
-SampleOptions base_options(std::size_t threads) {
-  SampleOptions o;
-  o.num_threads = threads;
+/// A method that runs `kernel` under `o`, on the run's thread count.
+template <class K>
+Method run_with(K kernel, SampleOptions o) {
   o.progress_bar = false;
+  return [kernel, o](const ErasedDensity& f, const Starts& s, std::uint64_t seed,
+                     std::size_t threads) {
+    SampleOptions run = o;
+    run.num_threads = threads;
+    return run_sample(kernel, f, s, seed, run);
+  };
+}
+
+/// `chains` x (`warmup` + `samples`, every `thinning`th kept) after `warmup`.
+SampleOptions schedule(Warmup warmup_kind, std::size_t chains, std::size_t warmup,
+                       std::size_t samples, std::size_t thinning = 1) {
+  SampleOptions o;
+  o.warmup = warmup_kind;
+  o.num_chains = chains;
+  o.num_warmup = warmup;
+  o.num_samples = samples;
+  o.thinning = thinning;
+  o.chees.initial_step_size = 0.1;  // read only by Warmup::kChees
   return o;
 }
 
 /// The samplers compared: name -> run. NUTS first (the ratios' reference).
 std::vector<std::pair<std::string, Method>> methods() {
+  const SampleOptions defaults;
+  SampleOptions meads_long = schedule(Warmup::kMeads, 16, 2000, 30000, 30);
+  meads_long.meads.step_size_multiplier = 0.3;
   return {
-      {"nuts",  // Stan's defaults: 4 chains x (1000 window warmup + 1000)
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 4;
-         return run_sample(nuts::Kernel{}, f, s, seed, o);
-       }},
-      {"chees",  // 32 chains x (500 lockstep ChEES warmup + 500) jittered HMC
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 32;
-         o.warmup = Warmup::kChees;
-         o.num_warmup = 500;
-         o.num_samples = 500;
-         o.chees.initial_step_size = 0.1;
-         return run_sample(dynamic_hmc::Kernel{}, f, s, seed, o);
-       }},
-      {"meads",  // 32 chains in 4 folds x (1000 lockstep MEADS warmup + 4000, every 4th kept) GHMC
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 32;
-         o.warmup = Warmup::kMeads;
-         o.num_warmup = 1000;
-         o.num_samples = 4000;
-         o.thinning = 4;
-         return run_sample(ghmc::build_kernel(), f, s, seed, o);
-       }},
+      // Stan's defaults: 4 chains x (1000 window warmup + 1000).
+      {"nuts", run_with(nuts::Kernel{}, schedule(defaults.warmup, 4, 1000, 1000))},
+      // 32 chains x (500 lockstep ChEES warmup + 500) jittered HMC.
+      {"chees", run_with(dynamic_hmc::Kernel{}, schedule(Warmup::kChees, 32, 500, 500))},
+      // 32 chains in 4 folds x (1000 lockstep MEADS warmup + 4000, every 4th
+      // kept) GHMC.
+      {"meads", run_with(ghmc::build_kernel(), schedule(Warmup::kMeads, 32, 1000, 4000, 4))},
       // The settings under which ChEES and MEADS pass the validation on
       // gp_student_t_100 (tests/validation/many_chain_posteriors.cpp says
-      // why each is needed), and NUTS with as many draws as their gradient
-      // budget buys, so that warmup is amortised alike; not in the default
-      // --methods=all.
-      {"nuts_long",  // 4 chains x (1000 + 3000): about chees_long's gradients
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 4;
-         o.num_samples = 3000;
-         return run_sample(nuts::Kernel{}, f, s, seed, o);
-       }},
-      {"chees_long",  // 32 chains x (1000 + 6000, every 6th kept)
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 32;
-         o.warmup = Warmup::kChees;
-         o.num_warmup = 1000;
-         o.num_samples = 6000;
-         o.thinning = 6;
-         o.chees.initial_step_size = 0.1;
-         return run_sample(dynamic_hmc::Kernel{}, f, s, seed, o);
-       }},
-      {"meads_long",  // 16 chains x (2000 + 30000, every 30th kept), step multiplier 0.3
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 16;
-         o.warmup = Warmup::kMeads;
-         o.num_warmup = 2000;
-         o.num_samples = 30000;
-         o.thinning = 30;
-         o.meads.step_size_multiplier = 0.3;
-         return run_sample(ghmc::build_kernel(), f, s, seed, o);
-       }},
-      {"mams",  // 4 chains x (1000 MAMS warmup + 1000), as mams_vs_nuts.cpp
-       [](const ErasedDensity& f, const Starts& s, std::uint64_t seed, std::size_t threads) {
-         SampleOptions o = base_options(threads);
-         o.num_chains = 4;
-         return run_sample(mams::Kernel{}, f, s, seed, o);
-       }},
+      // why each is needed), and NUTS with about chees_long's gradients, so
+      // that warmup is amortised alike; not in the default --methods=all.
+      {"nuts_long", run_with(nuts::Kernel{}, schedule(defaults.warmup, 4, 1000, 3000))},
+      {"chees_long", run_with(dynamic_hmc::Kernel{}, schedule(Warmup::kChees, 32, 1000, 6000, 6))},
+      {"meads_long", run_with(ghmc::build_kernel(), meads_long)},  // step multiplier 0.3
+      // 4 chains x (1000 MAMS warmup + 1000), as mams_vs_nuts.cpp.
+      {"mams", run_with(mams::Kernel{}, schedule(defaults.warmup, 4, 1000, 1000))},
   };
 }
 
