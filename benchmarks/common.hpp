@@ -66,6 +66,10 @@ class Flags {
     const std::string v = get(name, "");
     return v.empty() ? def : std::strtol(v.c_str(), nullptr, 10);
   }
+  double get_double(const std::string& name, double def) {
+    const std::string v = get(name, "");
+    return v.empty() ? def : std::strtod(v.c_str(), nullptr);
+  }
   bool get_bool(const std::string& name, bool def) {
     const std::string v = get(name, "");
     if (v.empty()) return def;

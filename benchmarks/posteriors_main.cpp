@@ -6,6 +6,8 @@
 //       [--threads=0] [--metric=auto|diag|dense] [--seed=1] [--max_doublings=10]
 //       [--repeats=1] [--output=-|path.csv] [--draws_dir=dir] [--data_dir=dir]
 //       [--adaptation=window|fisher_diagonal|fisher_low_rank|fisher_auto]
+//       [--fisher_jitter=0] [--fisher_symmetric=true]   (FisherAdaptationOptions'
+//       step_size_jitter and symmetric_acceptance_late; the library's defaults)
 //
 // For each posterior: every chain starts at Stan's default initial point
 // (each unconstrained coordinate uniform on (-2, 2)), runs `warmup` steps of
@@ -74,6 +76,8 @@ struct Config {
   std::string metric = "auto";
   std::uint64_t seed = 1;
   int max_doublings = 10;
+  double fisher_jitter = 0.0;     // FisherAdaptationOptions::step_size_jitter
+  bool fisher_symmetric = true;   // FisherAdaptationOptions::symmetric_acceptance_late
   std::size_t repeats = 1;
   std::string data_dir, draws_dir;
   std::string adaptation = "window";
@@ -133,6 +137,8 @@ absl::StatusOr<Warm> fisher_warm(Counted<M>& f, const M& model, const Key& chain
   adaptation::FisherAdaptationOptions options;
   options.low_rank = cfg.adaptation != "fisher_diagonal";
   options.choose_automatically = cfg.adaptation == "fisher_auto";
+  options.step_size_jitter = cfg.fisher_jitter;
+  options.symmetric_acceptance_late = cfg.fisher_symmetric;
   nuts::Kernel kernel;
   kernel.max_num_doublings = cfg.max_doublings;
   auto fa = adaptation::fisher_adaptation(kernel, std::ref(f), options);
@@ -386,6 +392,8 @@ int main(int argc, char** argv) {
   cfg.metric = flags.get("metric", "auto");
   cfg.seed = static_cast<std::uint64_t>(flags.get_int("seed", 1));
   cfg.max_doublings = static_cast<int>(flags.get_int("max_doublings", 10));
+  cfg.fisher_jitter = flags.get_double("fisher_jitter", 0.0);
+  cfg.fisher_symmetric = flags.get_bool("fisher_symmetric", true);
   cfg.repeats = static_cast<std::size_t>(flags.get_int("repeats", 1));
   cfg.data_dir = resolve_output_path(flags.get("data_dir", ""));
   cfg.draws_dir = flags.get("draws_dir", "");
@@ -405,7 +413,7 @@ int main(int argc, char** argv) {
                  "[--draws=1000] [--threads=0 (all cores)] [--metric=auto|diag|dense] [--seed=1] "
                  "[--max_doublings=10] [--repeats=1] [--output=-|file.csv] [--draws_dir=dir] "
                  "[--data_dir=dir] [--adaptation=window|fisher_diagonal|fisher_low_rank|"
-                 "fisher_auto] (also: mtcars_uncentred,stackloss_t,chickweight_hier,"
+                 "fisher_auto] [--fisher_jitter=0] [--fisher_symmetric=true] (also: mtcars_uncentred,stackloss_t,chickweight_hier,"
                  "warpbreaks_pln)\n");
     return help ? 0 : 2;
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <string>
 
 #include <gtest/gtest.h>
 #include <xtensor-blas/xlinalg.hpp>
@@ -122,6 +123,55 @@ TEST(FisherAdaptation, RejectsBadInput) {
   auto bad_options = fisher_adaptation(nuts::Kernel{}, std::ref(target),
                                        {.target_acceptance_rate = 1.5});
   EXPECT_FALSE(bad_options.run(make_key(1), xt::ones<double>({10}), 100).ok());
+}
+
+// nuts-rs's two late-warmup details: dual averaging sees the symmetric
+// statistic from the first late draw on (581 of 1000, fisher_schedule_test),
+// and (opt-in here, nuts-rs's default) every transition's step size is
+// jittered by +-10%, which the tuned Params carry on into sampling.
+TEST(FisherAdaptation, SymmetricStatisticFromTheFirstLateDraw) {
+  Gaussian target = Gaussian::scales_10d();
+  for (bool symmetric : {true, false}) {
+    auto fa = FisherAdaptation::create(1000, {.symmetric_acceptance_late = symmetric});
+    ASSERT_TRUE(fa.ok()) << fa.status();
+    auto state = *nuts::init(xt::ones<double>({10}), target);
+    auto s = fa->restart(*fa->init(state.logdensity_grad), 0.5);
+    std::size_t first = 0, count = 0;
+    for (std::size_t i = 0; i < 1000; ++i) {
+      if (fa->uses_symmetric_statistic(s)) {
+        if (count++ == 0) first = i;
+      }
+      const Vec x = xt::ones<double>({10}) + normal(fold_in(make_key(5), i), 10);
+      Vec g = xt::zeros<double>({10});
+      ASSERT_TRUE(evaluate(target, x, g).ok());
+      ASSERT_TRUE(fa->update_into(s, x, g, 0.8, true).ok());
+      if (s.needs_step_size_search) s = fa->restart(std::move(s), s.step_size);
+    }
+    EXPECT_EQ(first, symmetric ? 581u : 0u);
+    EXPECT_EQ(count, symmetric ? 1000u - 581u : 0u);
+  }
+}
+
+TEST(FisherAdaptation, JitterReachesTheTunedParamsAndChangesTheWarmup) {
+  Gaussian target = Gaussian::scales_10d();
+  auto with = fisher_adaptation(nuts::Kernel{}, std::ref(target), {.step_size_jitter = 0.1});
+  auto without = fisher_adaptation(nuts::Kernel{}, std::ref(target));
+  auto a = with.run(make_key(21), xt::ones<double>({10}), 400);
+  auto b = without.run(make_key(21), xt::ones<double>({10}), 400);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->parameters.step_size_jitter, 0.1);
+  EXPECT_EQ(b->parameters.step_size_jitter, 0.0);  // the default
+  EXPECT_NE(a->parameters.step_size, b->parameters.step_size);
+  // Both tune to a sensible step for this target (unit scales after the
+  // metric: NUTS's 0.8 target gives 0.5-1.3).
+  for (double eps : {a->parameters.step_size, b->parameters.step_size}) {
+    EXPECT_GT(eps, 0.4);
+    EXPECT_LT(eps, 1.5);
+  }
+  auto bad = fisher_adaptation(nuts::Kernel{}, std::ref(target), {.step_size_jitter = 1.0});
+  auto r = bad.run(make_key(21), xt::ones<double>({10}), 400);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("step_size_jitter"), std::string::npos) << r.status();
 }
 
 // update_into (what the run loop calls) is update without the moves: the same

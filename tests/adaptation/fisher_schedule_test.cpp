@@ -51,6 +51,34 @@ TEST(FisherSchedule, SwitchesEvery10EarlyThenGrowingWindows) {
   EXPECT_EQ(got, want);
 }
 
+// "Late" (nuts-rs: dual averaging sees the symmetric statistic): from the
+// draw where the window after the next switch could not finish before the
+// final phase, and throughout the final phase. With N = 1000 the main window
+// is 180 from draw 500 on and grows to 270, so late starts at 581 (581 + 270
+// > 850), before the skipped switch at 679.
+TEST(FisherSchedule, LateFromWhereTheNextWindowCannotFinish) {
+  const auto s = FisherSchedule::create(1000, {});
+  std::size_t background = 0, window = s.options.main_window, first_late = 0;
+  for (std::size_t draw = 0; draw < s.num_steps; ++draw) {
+    const bool late = s.is_late(draw, window);
+    if (late && first_late == 0) first_late = draw;
+    if (first_late != 0) EXPECT_TRUE(late) << draw;  // never early again
+    if (s.is_final(draw)) continue;
+    ++background;
+    const auto d = s.decide(draw, background, window);
+    window = d.main_window;
+    if (d.switch_estimators) background = 0;
+  }
+  EXPECT_EQ(first_late, 581u);
+  EXPECT_FALSE(s.is_late(299, 80));  // early: 299 + 10 <= 850
+  EXPECT_TRUE(s.is_late(999, 80));   // final
+  // A short warmup: early_end 80, final_start 85; the early window alone
+  // makes draw 76 late (76 + 10 > 85) once the early phase is long enough.
+  const auto shortw = FisherSchedule::create(100, {.early_fraction = 0.8});
+  EXPECT_FALSE(shortw.is_late(75, 80));
+  EXPECT_TRUE(shortw.is_late(76, 80));
+}
+
 TEST(FisherSchedule, NoSwitchWhenTheNextWindowCannotFinish) {
   const auto s = FisherSchedule::create(1000, {});
   const auto d = s.decide(800, 200, 200);  // 800 + 300 > 850

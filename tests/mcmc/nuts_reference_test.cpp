@@ -38,6 +38,7 @@ class ReferenceNuts {
     bool divergent = false;
     bool turning = false;
     double accept_prob = 0.0;
+    double symmetric_accept_prob = 0.0;  ///< mean of 2 / (1 + exp(|H0 - h|)) (nuts-rs)
   };
 
   ReferenceNuts(F& f, Metric metric, double epsilon, Integrator integrator, int max_depth)
@@ -47,8 +48,12 @@ class ReferenceNuts {
         integrator_(integrator),
         max_depth_(max_depth) {}
 
+  /// The step size of the following transitions (a jittered kernel's draw).
+  void set_epsilon(double epsilon) { epsilon_ = epsilon; }
+
   Result transition(const Key& key, const GradientState& init) {
     KeySchedule rng(key);
+    sum_symmetric_prob_ = 0.0;
     const std::size_t n = init.position.size();
     Vec p = xt::zeros<double>({n});
     // As the kernel: non-diagonal metrics take M^-1 p from the draw.
@@ -138,6 +143,7 @@ class ReferenceNuts {
     r.divergent = divergent_;
     r.turning = turning;
     r.accept_prob = sum_metro_prob / static_cast<double>(n_leapfrog);
+    r.symmetric_accept_prob = sum_symmetric_prob_ / static_cast<double>(n_leapfrog);
     return r;
   }
 
@@ -200,6 +206,7 @@ class ReferenceNuts {
         sum_metro_prob += 1;
       else
         sum_metro_prob += std::exp(H0 - h);
+      sum_symmetric_prob_ += 2.0 / (1.0 + std::exp(std::abs(H0 - h)));
       z_propose = point(z_);
       z_propose.h = h;
       p_sharp_beg = p_sharp;
@@ -255,6 +262,7 @@ class ReferenceNuts {
   double epsilon_;
   Integrator integrator_;
   int max_depth_;
+  double sum_symmetric_prob_ = 0.0;
   IntegratorState z_;
   nuts::detail::CarriedVelocity carried_;
   int depth_ = 0;
@@ -270,11 +278,13 @@ struct Case {
   Integrator integrator = velocity_verlet;
   int max_doublings = 10;
   double start_offset = 0.0;  ///< added to every coordinate of the start
+  double jitter = 0.0;        ///< Params::step_size_jitter
 };
 
 struct Coverage {
   int turning = 0, divergent = 0, max_depth = 0, deep = 0, moved = 0;
   int big_climbs = 0;  ///< transitions whose log density rose by more than 600
+  int jittered = 0;    ///< transitions with a step size other than Params::step_size
 };
 
 // Runs a chain with the fast kernel and, at every step, the reference from
@@ -285,8 +295,8 @@ void compare_chain(Case& c, std::uint64_t seed, int num_steps, Coverage& cov) {
   Vec x0 = c.target.mean() + 0.5 * normal(make_key(seed ^ 0xabcdef), dim) + c.start_offset;
   auto state = nuts::init(x0, c.target);
   ASSERT_TRUE(state.ok()) << state.status();
-  const nuts::Kernel kernel{c.integrator, c.max_doublings, 1000.0};
-  const nuts::Params params{c.step_size, c.metric};
+  const nuts::Kernel kernel{c.integrator, c.max_doublings, 1000.0, /*symmetric_acceptance=*/true};
+  const nuts::Params params{c.step_size, c.metric, c.jitter};
   ReferenceNuts<testing::Gaussian> ref(c.target, c.metric, c.step_size, c.integrator,
                                        c.max_doublings);
   nuts::Workspace ws;
@@ -300,6 +310,10 @@ void compare_chain(Case& c, std::uint64_t seed, int num_steps, Coverage& cov) {
     const Key key = fold_in(chain_key, static_cast<std::uint64_t>(t));
     auto s = kernel.step_into(key, *state, c.target, params, next, info, ws);
     ASSERT_TRUE(s.ok()) << s;
+    // The jitter's uniform, from its definition: the first word of
+    // split_one(key, 2), on (0, 1) as every uniform.
+    const double u = nutshell::detail::to_unit_open(split_one(key, 2).words[0]);
+    ref.set_epsilon(c.step_size * (1.0 + c.jitter * (2.0 * u - 1.0)));
     const auto r = ref.transition(key, *state);
     ASSERT_EQ(info.num_trajectory_expansions, r.depth) << "step " << t;
     ASSERT_EQ(info.num_integration_steps, r.n_leapfrog) << "step " << t;
@@ -312,6 +326,9 @@ void compare_chain(Case& c, std::uint64_t seed, int num_steps, Coverage& cov) {
     ASSERT_NEAR(next.logdensity, r.logdensity, tol(r.logdensity)) << "step " << t;
     ASSERT_NEAR(info.energy, r.energy, tol(r.energy)) << "step " << t;
     ASSERT_NEAR(info.acceptance_rate, r.accept_prob, 1e-12) << "step " << t;
+    ASSERT_NEAR(info.symmetric_acceptance_rate, r.symmetric_accept_prob, 1e-12) << "step " << t;
+    ASSERT_DOUBLE_EQ(info.step_size, c.step_size * (1.0 + c.jitter * (2.0 * u - 1.0)));
+    cov.jittered += c.jitter > 0.0 && info.step_size != c.step_size;
     cov.turning += info.is_turning;
     cov.divergent += info.is_divergent;
     cov.max_depth += info.num_trajectory_expansions == c.max_doublings;
@@ -353,9 +370,12 @@ TEST(NutsReference, Correlated2dAgreesWithStanRecursion) {
       {"2d identity eps 0.05 max 5", g, Metric::identity(2), 0.05, velocity_verlet, 5},
       {"2d dense mclachlan", g, *dense, 1.2, mclachlan},
       {"2d diag yoshida", g, *diag, 0.6, yoshida},
+      {"2d dense eps 0.85 jitter 0.1", g, *dense, 0.85, velocity_verlet, 10, 0.0, 0.1},
+      {"2d diag eps 1.4 jitter 0.3", g, *diag, 1.4, velocity_verlet, 10, 0.0, 0.3},
   };
   std::uint64_t seed = 1;
   for (auto& c : cases) compare_chain(c, seed++, 400, cov);
+  EXPECT_EQ(cov.jittered, 800);
   EXPECT_GT(cov.turning, 1000);
   EXPECT_GT(cov.divergent, 20);
   EXPECT_GT(cov.max_depth, 20);
@@ -384,6 +404,7 @@ TEST(NutsReference, Scales10dAgreesWithStanRecursion) {
       {"10d identity eps 0.12 max 6", g, Metric::identity(10), 0.12, velocity_verlet, 6},
       {"10d diag yoshida", g, *diag, 1.0, yoshida},
       {"10d low rank eps 0.7", g, *low_rank, 0.7},
+      {"10d low rank eps 0.7 jitter 0.1", g, *low_rank, 0.7, velocity_verlet, 10, 0.0, 0.1},
   };
   std::uint64_t seed = 100;
   for (auto& c : cases) compare_chain(c, seed++, 250, cov);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -65,6 +66,34 @@ TEST(Nuts, RecoversScales10dWithMcLachlan) {
   auto m = Metric::diagonal(variances(g));
   ASSERT_TRUE(m.ok());
   expect_recovers(g, *m, 1.2, mclachlan, 8459, "10d diag mclachlan");
+}
+
+// nuts-rs's jitter (Params::step_size_jitter): the draws are still exact
+// (the step size is drawn independently of the state), and over a chain
+// the step sizes cover [eps (1 - j), eps (1 + j)] uniformly.
+TEST(Nuts, RecoversScales10dWithJitteredStepSize) {
+  auto g = testing::Gaussian::scales_10d();
+  auto m = Metric::diagonal(variances(g));
+  ASSERT_TRUE(m.ok());
+  auto s = nuts::sampler(g, nuts::Params{0.8, *m, 0.25});
+  auto init = s.init(g.mean() + 1.0);
+  ASSERT_TRUE(init.ok()) << init.status();
+  auto run = run_inference_algorithm(make_key(8460), s, *init, 4000);
+  ASSERT_TRUE(run.ok()) << run.status();
+  testing::expect_moments(run->positions, g.mean(), variances(g), 4.0, "10d diag jitter");
+  double lo = 1e300, hi = 0.0, mean = 0.0;
+  for (const auto& info : run->infos) {
+    EXPECT_EQ(info.symmetric_acceptance_rate, 0.0);  // not asked for (Kernel::symmetric_acceptance)
+    lo = std::min(lo, info.step_size);
+    hi = std::max(hi, info.step_size);
+    mean += info.step_size / static_cast<double>(run->infos.size());
+  }
+  EXPECT_GE(lo, 0.8 * 0.75);
+  EXPECT_LT(lo, 0.8 * 0.76);
+  EXPECT_LE(hi, 0.8 * 1.25);
+  EXPECT_GT(hi, 0.8 * 1.24);
+  // Uniform on [0.6, 1.0]: sd 0.4 / sqrt(12) / sqrt(4000) = 0.0018.
+  EXPECT_NEAR(mean, 0.8, 4 * 0.0018);
 }
 
 TEST(Nuts, StepIsPureAndDeterministic) {
@@ -235,6 +264,11 @@ TEST(Nuts, RejectsBadInput) {
   for (double eps : {0.0, -0.1, std::nan(""), std::numeric_limits<double>::infinity()}) {
     auto r = kernel(key, *state, g, nuts::Params{eps, Metric::identity(2)});
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << eps;
+  }
+  for (double jitter : {-0.1, 1.0, std::nan("")}) {
+    auto r = kernel(key, *state, g, nuts::Params{0.5, Metric::identity(2), jitter});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << jitter;
+    EXPECT_NE(r.status().message().find("step_size_jitter"), std::string::npos) << r.status();
   }
   // Metric of the wrong dimension.
   auto r = kernel(key, *state, g, nuts::Params{0.5, Metric::identity(3)});

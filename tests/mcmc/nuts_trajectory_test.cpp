@@ -25,6 +25,7 @@ struct ForcedChoices {
   std::vector<int> directions;
   KeySchedule* keys = nullptr;  // null: every uniform is 0.5
   int direction(int e) { return directions.at(static_cast<std::size_t>(e)); }
+  double jitter_uniform() const { return keys ? keys->jitter_uniform() : 0.5; }
   double merge_uniform(int e) { return keys ? keys->merge_uniform(e) : 0.5; }
   double subtree_uniform(int e, std::uint64_t b) {
     return keys ? keys->subtree_uniform(e, b) : 0.5;

@@ -133,7 +133,7 @@ ChainCheckpoint<GradientState, nuts::Params> a_nuts_checkpoint() {
   c.key = split_one(make_key(5), 3);
   c.next_step = 1234;
   c.state = GradientState{Vec{0.1, -2.5}, -3.75, Vec{1e-3, 4.0}};
-  c.params = nuts::Params{0.3141, *Metric::diagonal(Vec{1.5, 0.25})};
+  c.params = nuts::Params{0.3141, *Metric::diagonal(Vec{1.5, 0.25}), 0.1};
   return c;
 }
 
@@ -150,6 +150,7 @@ TEST(Checkpoint, ChainCheckpointRoundTripsThroughAFile) {
   EXPECT_EQ(back->state.logdensity, c.state.logdensity);
   EXPECT_TRUE(back->state.logdensity_grad == c.state.logdensity_grad);
   EXPECT_EQ(back->params.step_size, 0.3141);
+  EXPECT_EQ(back->params.step_size_jitter, 0.1);
   EXPECT_TRUE(back->params.inverse_mass_matrix.inverse_mass_diagonal() ==
               c.params.inverse_mass_matrix.inverse_mass_diagonal());
   const std::string text = read_text(path);
@@ -328,6 +329,24 @@ TEST(CheckpointFuzzFindings, AMatrixWhoseSizeOverflowsIsADataError) {
   auto r = checkpoint::Record::parse(
       with_checksum("nutshell-checkpoint 1\nm mat 8589934592 2147483648\n"));
   EXPECT_FALSE(r.ok());
+}
+
+// A checkpoint written before nuts::Params had step_size_jitter loads
+// unjittered (the field is optional on reading).
+TEST(Checkpoint, ParamsWithoutTheJitterFieldLoadUnjittered) {
+  const auto c = a_nuts_checkpoint();
+  const std::string path = temp_path("chain_jitter.ckpt");
+  ASSERT_TRUE(checkpoint::save(path, c).ok());
+  std::string text = read_text(path);
+  const auto at = text.find("params.step_size_jitter");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, text.find('\n', at) + 1 - at);
+  text.erase(text.rfind("checksum "));  // the last line: recomputed below
+  write_text(path, with_checksum(text));
+  auto back = checkpoint::load<GradientState, nuts::Params>(path, 2);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->params.step_size_jitter, 0.0);
+  EXPECT_EQ(back->params.step_size, 0.3141);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -155,6 +156,48 @@ TEST(SampleWarmup, LowRankAdaptsALowRankMetricOnACorrelatedGaussian) {
   ASSERT_TRUE(diag.ok()) << diag.status();
   for (const auto& a : diag->accounting)
     EXPECT_EQ(a.inverse_mass_matrix.kind(), Metric::Kind::kDiagonal);
+}
+
+// o.fisher.step_size_jitter (nuts-rs's, off by default) reaches sampling
+// through the tuned nuts::Params: every draw's step_size statistic is the
+// tuned one times a factor in [0.8, 1.2], and the draws stay correct.
+TEST(SampleWarmup, FisherJitterReachesTheDrawsAndTheirStatistics) {
+  SampleOptions o = small(500, 1000);
+  o.warmup = Warmup::kFisherDiagonal;
+  o.fisher.step_size_jitter = 0.2;
+  auto d = sample(make_key(41), Gaussian::scales_10d(), InitialPositions::uniform(10), o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->status.ok()) << d->status;
+  const long k = d->sample_stats.index("step_size");
+  ASSERT_GE(k, 0);
+  for (std::size_t c = 0; c < 4; ++c) {
+    EXPECT_EQ(d->params[c].step_size_jitter, 0.2);
+    const double eps = d->params[c].step_size;
+    double lo = 1e300, hi = 0.0;
+    for (std::size_t i = 0; i < 1000; ++i) {
+      const double e = d->sample_stats.values(c, i, static_cast<std::size_t>(k));
+      lo = std::min(lo, e);
+      hi = std::max(hi, e);
+    }
+    EXPECT_GE(lo, 0.8 * eps) << c;
+    EXPECT_LT(lo, 0.81 * eps) << c;
+    EXPECT_LE(hi, 1.2 * eps) << c;
+    EXPECT_GT(hi, 1.19 * eps) << c;
+  }
+  ASSERT_TRUE(d->summary.ok());
+  for (std::size_t j = 0; j < 10; ++j) {
+    const auto& row = d->summary->rows[j];
+    const double sd = std::pow(10.0, -1.0 + 2.0 * j / 9.0);
+    EXPECT_LT(row.rhat, 1.01) << j;
+    EXPECT_LT(std::abs(row.mean), 4.0 * sd / std::sqrt(row.ess_bulk)) << j;
+  }
+  // Without it (the default) every draw reports the tuned step size.
+  o.fisher.step_size_jitter = 0.0;
+  auto plain = sample(make_key(41), Gaussian::scales_10d(), InitialPositions::uniform(10), o);
+  ASSERT_TRUE(plain.ok() && plain->status.ok());
+  for (std::size_t i = 0; i < 1000; ++i)
+    ASSERT_EQ(plain->sample_stats.values(0, i, static_cast<std::size_t>(k)),
+              plain->params[0].step_size);
 }
 
 // Every chain starts at (40, ..., 40); Pathfinder moves the starts to

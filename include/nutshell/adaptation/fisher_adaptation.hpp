@@ -11,7 +11,9 @@
 // Control flow, per warmup draw:
 //   1. the kernel runs with the current step size and metric;
 //   2. dual averaging (Stan's constants: kappa 0.75, t0 10, gamma 0.05,
-//      mu = log(10 eps)) sees the transition's mean acceptance statistic;
+//      mu = log(10 eps)) sees the transition's mean acceptance statistic,
+//      or late in warmup (see FisherSchedule::is_late) the symmetric one,
+//      as nuts-rs does, when the kernel reports it (nuts);
 //   3. outside the final phase, a draw that moved goes with its gradient into
 //      the foreground and the background estimators (a draw that did not
 //      move, i.e. the trajectory returned its start, says nothing about the
@@ -23,12 +25,11 @@
 //   5. the initial step-size heuristic (Stan's, step_size.hpp) runs at the
 //      start, with the metric 1 / |gradient|, and once more the first time
 //      the metric changes; dual averaging restarts there and never again;
-//   6. the tuned step size is exp(x_bar).
-// Stan's mean acceptance statistic is used throughout, where nuts-rs
-// switches to the symmetric 2 min(1, e^dH) / (1 + e^dH) of the selected
-// point late in warmup: the kernels' Info reports only the mean (for every
-// kernel, not just NUTS), and the mean is what Stan's users' target of 0.8
-// refers to.
+//   6. the tuned step size is exp(x_bar);
+//   7. with a kernel whose Params has step_size_jitter (nuts), every warmup
+//      transition and the returned Params use options.step_size_jitter
+//      (0 by default; nuts-rs's is +-10%): the step size is exp(x) of dual
+//      averaging times a uniform factor drawn from the step key.
 //
 // Keys: warmup step i uses fold_in(key, i); the searches use fold_in of the
 // child split_one(key, 0) with 0 (initial) and 1 (after the first change).
@@ -92,7 +93,11 @@ class FisherAdaptationAlgorithm {
   FisherAdaptationAlgorithm(K kernel, F logdensity, FisherAdaptationOptions options,
                             Params base_params)
       : kernel_(std::move(kernel)), logdensity_(std::move(logdensity)),
-        options_(std::move(options)), base_params_(std::move(base_params)) {}
+        options_(std::move(options)), base_params_(std::move(base_params)) {
+    // The symmetric statistic is computed only when a kernel is asked to.
+    if constexpr (requires { kernel_.symmetric_acceptance; })
+      kernel_.symmetric_acceptance = options_.symmetric_acceptance_late;
+  }
 
   /// Warmup of `num_steps` transitions from `position`. Errors: num_steps ==
   /// 0, invalid options, a non-finite position or density there, a failed
@@ -114,6 +119,8 @@ class FisherAdaptationAlgorithm {
     if (!astate.ok()) return annotate(astate.status(), "initial metric");
     Params params = base_params_;
     params.inverse_mass_matrix = astate->inverse_mass_matrix;
+    if constexpr (requires { params.step_size_jitter; })
+      params.step_size_jitter = options_.step_size_jitter;
     const Key search_key = split_one(key, 0);
     std::uint64_t num_searches = 0;
     auto eps = search(fold_in(search_key, num_searches++), state, params,
@@ -130,8 +137,11 @@ class FisherAdaptationAlgorithm {
       if (!st.ok()) return annotate(st, absl::StrCat("warmup step ", i));
       const bool moved = !positions_equal(state.position, next.position);
       std::swap(state, next);
-      if (auto u = adaptation->update_into(s, state.position, state.logdensity_grad,
-                                           static_cast<double>(info.acceptance_rate), moved);
+      const double acceptance = adaptation->uses_symmetric_statistic(s)
+                                    ? symmetric_acceptance(kernel_, info)
+                                    : static_cast<double>(info.acceptance_rate);
+      if (auto u = adaptation->update_into(s, state.position, state.logdensity_grad, acceptance,
+                                           moved);
           !u.ok())
         return annotate(u, absl::StrCat("warmup step ", i));
       if (s.metric_updated) params.inverse_mass_matrix = s.inverse_mass_matrix;
@@ -149,7 +159,8 @@ class FisherAdaptationAlgorithm {
     return Result{std::move(state), std::move(params)};
   }
 
-  /// The kernel being tuned (unchanged by adaptation).
+  /// The kernel being tuned (unchanged by adaptation, except that a nuts
+  /// kernel computes the symmetric statistic when the options use it).
   const K& kernel() const { return kernel_; }
   /// The bound log density, e.g. to read an evaluation counter.
   F& logdensity() { return logdensity_; }
@@ -160,6 +171,16 @@ class FisherAdaptationAlgorithm {
   static absl::Status annotate(const absl::Status& s, const std::string& where) {
     return absl::Status(s.code(),
                         absl::StrCat("fisher adaptation, ", where, ": ", s.message()));
+  }
+
+  // The symmetric statistic where the kernel can be asked for it (nuts),
+  // else the mean (e.g. a mixed composition, whose Info carries only its
+  // continuous kernel's mean at the top).
+  static double symmetric_acceptance(const K& kernel, const Info& info) {
+    if constexpr (requires { kernel.symmetric_acceptance; info.symmetric_acceptance_rate; })
+      return static_cast<double>(info.symmetric_acceptance_rate);
+    else
+      return static_cast<double>(info.acceptance_rate);
   }
 
   static bool positions_equal(const Vec& a, const Vec& b) {
@@ -175,6 +196,7 @@ class FisherAdaptationAlgorithm {
                                 double from) {
     if constexpr (!LogDensity<F>) {
       Params trial = params;
+      if constexpr (requires { trial.step_size_jitter; }) trial.step_size_jitter = 0.0;
       TransitionProbe<K, State, F, Params, Info, Workspace> probe(kernel_, state, logdensity_,
                                                                   std::move(trial));
       return find_reasonable_step_size(key, from, probe);

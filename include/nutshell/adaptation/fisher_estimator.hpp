@@ -6,8 +6,11 @@
 //   auto s = *fa->init(initial_gradient);                 // metric 1 / |g|
 //   s = fa->restart(std::move(s), find_reasonable_step_size(...));
 //   for i in 0..num_steps-1:
-//     transition with (s.step_size, s.inverse_mass_matrix)
-//     s = *fa->update(std::move(s), x, grad, info.acceptance_rate, moved);
+//     transition with (s.step_size, s.inverse_mass_matrix), step size
+//       jittered by options.step_size_jitter where the kernel supports it
+//     a = fa->uses_symmetric_statistic(s) ? info.symmetric_acceptance_rate
+//                                         : info.acceptance_rate;
+//     s = *fa->update(std::move(s), x, grad, a, moved);
 //     if (s.needs_step_size_search)      // the metric changed for the first time
 //       s = fa->restart(std::move(s), find_reasonable_step_size(...));
 //   auto [step_size, inverse_mass_matrix] = fa->final(s);
@@ -40,8 +43,24 @@ struct FisherAdaptationOptions {
   bool low_rank = false;
   /// Where the first step-size search starts.
   double initial_step_size = 1.0;
-  /// Dual averaging drives the mean acceptance statistic toward this.
+  /// Dual averaging drives the acceptance statistic toward this.
   double target_acceptance_rate = 0.8;
+  /// Late in warmup (FisherSchedule::is_late) dual averaging sees the
+  /// symmetric statistic 2 / (1 + exp(|H0 - H|)) instead of Stan's mean
+  /// min(1, exp(H0 - H)), as nuts-rs does, where the kernel reports it
+  /// (nuts::Info::symmetric_acceptance_rate; other kernels keep the mean).
+  /// The mean counts an energy drop as a sure accept; the symmetric one
+  /// treats it as the integration error it is.
+  bool symmetric_acceptance_late = true;
+  /// Every transition, in warmup and after it, integrates with the step
+  /// size times a uniform factor in [1 - j, 1 + j], where the kernel's
+  /// Params has step_size_jitter (nuts); the tuned Params carry it into
+  /// sampling. In [0, 1). nuts-rs's default is 0.1; ours is 0 (Stan's fixed
+  /// step) because, measured on the nine benchmark posteriors x 5 seeds,
+  /// 0.1 lowered ESS per gradient (gauss_100 by 10%, the median by 3%;
+  /// benchmarks/README, "Session 12"). Set it where a fixed step could
+  /// resonate with the posterior's periods.
+  double step_size_jitter = 0.0;
   /// Early / main / final phases and windows.
   FisherScheduleOptions schedule;
   /// Draws between rebuilds of the diagonal metric (besides switches).
@@ -69,6 +88,9 @@ struct FisherAdaptationOptions {
           "target acceptance rate must be in (0, 1), got ", target_acceptance_rate));
     if (!std::isfinite(initial_step_size) || !(initial_step_size > 0.0))
       return absl::InvalidArgumentError("initial step size must be finite and > 0");
+    if (!(step_size_jitter >= 0.0 && step_size_jitter < 1.0))
+      return absl::InvalidArgumentError(
+          absl::StrCat("step_size_jitter must be in [0, 1), got ", step_size_jitter));
     if (!(auto_min_eigenvalue_ratio > 1.0) || !std::isfinite(auto_min_eigenvalue_ratio))
       return absl::InvalidArgumentError("auto_min_eigenvalue_ratio must be finite and > 1");
     if (update_interval == 0 || low_rank_update_interval == 0)
@@ -157,9 +179,17 @@ class FisherAdaptation {
     return s;
   }
 
+  /// True when the next update's `acceptance` should be the symmetric
+  /// statistic rather than the mean (options.symmetric_acceptance_late and
+  /// the next draw is late). A kernel that reports only the mean passes
+  /// the mean regardless.
+  bool uses_symmetric_statistic(const FisherAdaptationState& s) const {
+    return options_.symmetric_acceptance_late && schedule_.is_late(s.step, s.main_window);
+  }
+
   /// One warmup step: the new `position`, its `gradient`, the transition's
-  /// acceptance statistic and whether the position changed. Errors: a
-  /// metric estimate that is not usable.
+  /// acceptance statistic (see uses_symmetric_statistic) and whether the
+  /// position changed. Errors: a metric estimate that is not usable.
   absl::StatusOr<FisherAdaptationState> update(FisherAdaptationState s, const Vec& position,
                                                const Vec& gradient, double acceptance,
                                                bool moved) const {

@@ -94,6 +94,17 @@ struct FisherSchedule {
     return d;
   }
 
+  /// True when `draw` is "late": in the final phase, or where the window
+  /// after the next switch (the early window in the early phase, else the
+  /// current main window grown once) would reach past the final phase's
+  /// start. nuts-rs's dual averaging sees the symmetric acceptance
+  /// statistic from here on.
+  bool is_late(std::size_t draw, std::size_t main_window) const {
+    if (is_final(draw)) return true;
+    const std::size_t next = is_early(draw) ? options.early_window : grow(main_window);
+    return draw + next > final_start;
+  }
+
   /// The window after `w` grows once.
   std::size_t grow(std::size_t w) const {
     return static_cast<std::size_t>(std::ceil(options.window_growth * static_cast<double>(w)));

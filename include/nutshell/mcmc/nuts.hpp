@@ -50,6 +50,11 @@ using State = GradientState;
 struct Params {
   double step_size = 1.0;
   Metric inverse_mass_matrix;
+  /// Each transition integrates with step_size x u, u uniform on
+  /// [1 - j, 1 + j] (nuts-rs's jitter, 0.1 there; 0, the default, is Stan's
+  /// fixed step). u comes from the step key (KeySchedule::jitter_uniform),
+  /// so the draws for j = 0 do not depend on it. Must be in [0, 1).
+  double step_size_jitter = 0.0;
 };
 
 /// What happened in one transition.
@@ -66,6 +71,15 @@ struct Info {
   /// subtrees included, initial point excluded): Stan's accept_stat__, the
   /// dual-averaging target.
   double acceptance_rate = 0.0;
+  /// With Kernel::symmetric_acceptance (else 0): the mean of the symmetric
+  /// statistic 2 / (1 + exp(|H0 - H|)) over the same states (0 for a
+  /// divergent or non-finite one). It penalises energy errors of either
+  /// sign alike; nuts-rs's dual averaging targets it late in warmup
+  /// (FisherAdaptationOptions::symmetric_acceptance_late).
+  double symmetric_acceptance_rate = 0.0;
+  /// The step size this transition integrated with (Params::step_size
+  /// unless jittered).
+  double step_size = 0.0;
 };
 
 /// Evaluates the log density and gradient at `position` (validated).
@@ -87,6 +101,11 @@ struct Kernel {
   int max_num_doublings = 10;
   /// A leaf with H - H0 above this is divergent and ends the transition.
   double divergence_threshold = 1000.0;
+  /// Report Info::symmetric_acceptance_rate (one division per integrator
+  /// step, about 2% of a transition on gauss_100; off by default, so that
+  /// sampling does not pay for it). The Fisher warmup turns it on for its
+  /// own transitions.
+  bool symmetric_acceptance = false;
 
   /// One transition from `state` into `out` (which must not alias `state`),
   /// using `ws` as scratch. Errors: invalid params or dimensions, a state
@@ -115,6 +134,9 @@ namespace detail {
 
 inline absl::Status check_inputs(const Kernel& kernel, const State& state, const Params& params) {
   if (auto s = nutshell::detail::check_step_size(params.step_size); !s.ok()) return s;
+  if (!(params.step_size_jitter >= 0.0 && params.step_size_jitter < 1.0))
+    return absl::InvalidArgumentError(
+        absl::StrCat("step_size_jitter must be in [0, 1), got ", params.step_size_jitter));
   if (kernel.max_num_doublings < 1 || kernel.max_num_doublings > 30)
     return absl::InvalidArgumentError(
         absl::StrCat("max_num_doublings must be in [1, 30], got ", kernel.max_num_doublings));
@@ -183,8 +205,12 @@ absl::Status build_trajectory(const Kernel& kernel, F& logdensity, const Params&
   result.sum_weight = 1.0;  // the initial point has weight exp(H0 - H0)
   result.weight_shift = 0.0;
 
+  result.step_size = params.step_size;
+  if (params.step_size_jitter > 0.0)
+    result.step_size *= 1.0 + params.step_size_jitter * (2.0 * choices.jitter_uniform() - 1.0);
   TreeBuilder<F, C> builder(kernel.integrator, kernel.divergence_threshold, logdensity,
-                            params.inverse_mass_matrix, params.step_size, choices, ws, result);
+                            params.inverse_mass_matrix, result.step_size, choices, ws, result,
+                            kernel.symmetric_acceptance);
   while (result.depth < kernel.max_num_doublings) {
     const int expansion = result.depth;
     const int side = choices.direction(expansion) > 0 ? 1 : 0;
@@ -239,6 +265,8 @@ absl::Status Kernel::step_into(const Key& key, const State& state, F& logdensity
   info.num_trajectory_expansions = r.depth;
   info.num_integration_steps = r.num_steps;
   info.acceptance_rate = r.sum_metro_prob / r.num_steps;  // at least one step is always taken
+  info.symmetric_acceptance_rate = r.sum_symmetric_prob / r.num_steps;
+  info.step_size = r.step_size;
   if (r.selected_initial) {
     assign(out, state);
     info.energy = r.h0;

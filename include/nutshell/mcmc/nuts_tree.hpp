@@ -39,6 +39,8 @@ struct TrajectoryResult {
   bool is_turning = false;
   double h0 = 0.0;               ///< Hamiltonian at the initial point
   double sum_metro_prob = 0.0;   ///< sum of min(1, exp(H0 - H)) over all steps
+  double sum_symmetric_prob = 0.0;  ///< sum of 2 / (1 + exp(|H0 - H|)), when asked for
+  double step_size = 0.0;           ///< the (jittered) step size integrated with
   bool selected_initial = true;  ///< the sample is the initial point (else ws.sample)
   /// The weights are kept on a linear scale, as exp(H0 - H - weight_shift);
   /// sum_weight is the accepted trajectory's sum on that scale.
@@ -159,9 +161,10 @@ class TreeBuilder {
  public:
   TreeBuilder(const Integrator& integrator, double divergence_threshold, F& logdensity,
               const Metric& metric, double step_size, C& choices, Workspace& ws,
-              TrajectoryResult& result)
+              TrajectoryResult& result, bool symmetric_statistic = false)
       : integrator_(integrator),
         divergence_threshold_(divergence_threshold),
+        symmetric_statistic_(symmetric_statistic),
         f_(logdensity),
         metric_(metric),
         step_size_(step_size),
@@ -289,6 +292,9 @@ class TreeBuilder {
     // On the unshifted scale the weight is the exp the statistic needs.
     const double metro = r_.weight_shift == 0.0 ? w : std::exp(delta);
     r_.sum_metro_prob += delta > 0.0 ? 1.0 : metro;
+    // 2 min(1, m) / (1 + m) = 2 / (1 + exp(|delta|)); m = +inf gives 0, and
+    // a non-finite H (m = 0) gives 0.
+    if (symmetric_statistic_) r_.sum_symmetric_prob += 2.0 * std::min(1.0, metro) / (1.0 + metro);
     return absl::OkStatus();
   }
 
@@ -334,6 +340,7 @@ class TreeBuilder {
 
   const Integrator& integrator_;
   double divergence_threshold_;
+  bool symmetric_statistic_;  // accumulate sum_symmetric_prob (a division per leaf)
   F& f_;
   const Metric& metric_;
   double step_size_;

@@ -152,7 +152,9 @@ struct Workspace {
 
 /// Where every random choice of a transition comes from, derived from the
 /// step key alone:
-///   split(key, 2) -> (momentum key, tree key)
+///   split(key, 2) -> (momentum key, tree key); the first word of
+///                    split_one(key, 2), from the same Threefry call, is the
+///                    step-size jitter's uniform (Params::step_size_jitter)
 ///   expansion e   -> one Threefry block under the tree key: its first word's
 ///                    top bit is the direction, its second word the uniform
 ///                    for merging the new subtree into the trajectory
@@ -172,9 +174,12 @@ class KeySchedule {
     nutshell::detail::threefry_lanes(key, 0, nutshell::detail::kSplitTag, w);
     momentum_ = Key{{w[0], w[1]}};
     tree_ = Key{{w[2], w[3]}};
+    jitter_word_ = w[4];
   }
   /// The key the initial momentum is drawn from.
   const Key& momentum_key() const { return momentum_; }
+  /// The uniform in (0, 1) that jitters the step size (nothing else uses it).
+  double jitter_uniform() const { return nutshell::detail::to_unit_open(jitter_word_); }
   /// +1 (forward) or -1 (backward) for expansion `expansion`.
   int direction(int expansion) { return (block(expansion)[0] >> 63) ? 1 : -1; }
   /// The uniform for biased progressive sampling when expansion `expansion`
@@ -216,6 +221,7 @@ class KeySchedule {
     return {cached_blocks_[j], cached_blocks_[j + 1]};
   }
   Key momentum_, tree_;
+  std::uint64_t jitter_word_ = 0;
   int cached_ = -1;
   std::array<std::uint64_t, 2 * nutshell::detail::kThreefryLanes> cached_blocks_{};
   int node_expansion_ = -1;
@@ -227,6 +233,7 @@ class KeySchedule {
 /// use; tests substitute forced directions.
 template <class C>
 concept TreeChoices = requires(C& c, int expansion, std::uint64_t boundary) {
+  { c.jitter_uniform() } -> std::convertible_to<double>;
   { c.direction(expansion) } -> std::convertible_to<int>;
   { c.merge_uniform(expansion) } -> std::convertible_to<double>;
   { c.subtree_uniform(expansion, boundary) } -> std::convertible_to<double>;

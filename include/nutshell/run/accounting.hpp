@@ -190,7 +190,8 @@ std::vector<std::string> stat_names() {
   return n;
 }
 
-/// Writes one draw's statistics (in stat_names order) to `out`.
+/// Writes one draw's statistics (in stat_names order) to `out`; step_size
+/// is the tuned one, used unless the Info reports its own.
 template <class Info>
 void write_stats(const Info& info, double lp, double step_size, double* out) {
   const auto& in = inner_info(info);
@@ -198,7 +199,12 @@ void write_stats(const Info& info, double lp, double step_size, double* out) {
   out[k++] = lp;
   if constexpr (requires { info.acceptance_rate; })
     out[k++] = static_cast<double>(info.acceptance_rate);
-  out[k++] = step_size;
+  // A jittered kernel (nuts::Params::step_size_jitter) reports the step it
+  // integrated with, as nutpie's step_size does; else the tuned one.
+  if constexpr (requires { in.step_size; })
+    out[k++] = in.step_size > 0.0 ? static_cast<double>(in.step_size) : step_size;
+  else
+    out[k++] = step_size;
   if constexpr (requires { in.num_trajectory_expansions; })
     out[k++] = static_cast<double>(in.num_trajectory_expansions);
   if constexpr (requires { in.num_integration_steps; })

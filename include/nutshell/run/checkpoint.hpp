@@ -173,7 +173,8 @@ absl::Status read_fields(const Record& r, const std::string& prefix, std::vector
 }
 
 /// The tuned parameters of hmc, nuts and mala, found by their members
-/// (step_size, inverse_mass_matrix, num_integration_steps), so any kernel's
+/// (step_size, inverse_mass_matrix, num_integration_steps,
+/// step_size_jitter), so any kernel's
 /// Params with those names is supported without registration.
 template <class Params>
   requires requires(const Params& p) { p.step_size; }
@@ -184,6 +185,8 @@ void write_fields(Record& r, const std::string& prefix, const Params& p) {
   if constexpr (requires { p.num_integration_steps; })
     r.set_i64s(prefix + ".num_integration_steps",
                {static_cast<std::int64_t>(p.num_integration_steps)});
+  if constexpr (requires { p.step_size_jitter; })
+    r.set(prefix + ".step_size_jitter", static_cast<double>(p.step_size_jitter));
 }
 template <class Params>
   requires requires(Params& p) { p.step_size; }
@@ -201,6 +204,15 @@ absl::Status read_fields(const Record& r, const std::string& prefix, Params& p) 
     if (n->size() != 1)
       return absl::InvalidArgumentError("checkpoint field num_integration_steps is not a scalar");
     p.num_integration_steps = static_cast<decltype(p.num_integration_steps)>((*n)[0]);
+  }
+  if constexpr (requires { p.step_size_jitter; }) {
+    // Absent from checkpoints written before the field existed: unjittered.
+    p.step_size_jitter = 0.0;
+    if (r.has(prefix + ".step_size_jitter")) {
+      auto j = r.get_double(prefix + ".step_size_jitter");
+      if (!j.ok()) return j.status();
+      p.step_size_jitter = *j;
+    }
   }
   return absl::OkStatus();
 }
