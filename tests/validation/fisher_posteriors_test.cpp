@@ -8,7 +8,10 @@
 // (`--test_arg=K`). Run by hand with the default key and keys 1-4 (the 8
 // fisher_diagonal / fisher_low_rank targets on the shared posteriors, 40
 // runs): all pass; worst |z| 3.30, max R-hat 1.0070, at most 8 divergences
-// in 4000 draws (eight_schools_nc).
+// in 4000 draws (eight_schools_nc). Again after dual averaging took the
+// symmetric statistic late in warmup (session 12; all 10 targets, the same
+// 5 keys, OpenBLAS's autodetected kernels as under bazel, 50 runs): all
+// pass; worst |z| 3.11, max R-hat 1.0070, at most 4 divergences.
 #include <string>
 
 #include <gtest/gtest.h>
